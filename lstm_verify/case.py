@@ -1,0 +1,210 @@
+"""Load and validate a case file into a plain :class:`Case` (numpy arrays and options).
+
+Every user mistake is found here, before anything runs, and raised as a
+:class:`CaseError` naming the file, the key, its line, what was found and what
+was expected.  Arrays are float64 with the batch axis always present.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .checks import Reader, describe
+from .errors import CaseError
+from .weights import parse_weights
+from .yaml_source import MAX_VALUES, load_yaml
+
+GATES = ("i", "f", "c_tilde", "o")
+STEP_KEYS = GATES + ("c", "h")
+TOP_KEYS = ("name", "description", "source", "units", "activation", "recurrent_activation",
+            "use_bias", "go_backwards", "zero_output_for_mask", "dtype", "inputs", "mask",
+            "initial_state", "weights", "expected", "tolerance", "known_mistake")
+EXPECTED_KEYS = ("h", "c", "sequence", "steps")
+DEFAULT_TOLERANCE = {"float32": {"atol": 1e-5, "rtol": 1e-5},
+                     "float64": {"atol": 1e-9, "rtol": 1e-9}}
+
+
+@dataclass
+class Case:
+    """One LSTM example. Shapes: inputs (B, T, F); kernel (F, 4U); recurrent_kernel (U, 4U);
+    bias (4U,) or None; mask (B, T) bool or None; h0, c0 (B, U). ``expected`` maps
+    h/c -> (B, U), sequence -> (B, T, U), steps -> {t: {quantity: (B, U)}}."""
+
+    path: Path
+    name: str
+    inputs: np.ndarray
+    kernel: np.ndarray
+    recurrent_kernel: np.ndarray
+    bias: np.ndarray = None
+    mask: np.ndarray = None
+    h0: np.ndarray = None
+    c0: np.ndarray = None
+    activation: str = "tanh"
+    recurrent_activation: str = "sigmoid"
+    use_bias: bool = True
+    go_backwards: bool = False
+    zero_output_for_mask: bool = False
+    dtype: str = "float32"
+    description: str = ""
+    source: str = ""
+    expected: dict = field(default_factory=dict)
+    atol: float = 1e-5
+    rtol: float = 1e-5
+    known_mistake: str = None
+    lines: dict = field(default_factory=dict)
+
+    @property
+    def batch(self):
+        return self.inputs.shape[0]
+
+    @property
+    def steps(self):
+        return self.inputs.shape[1]
+
+    @property
+    def input_dim(self):
+        return self.inputs.shape[2]
+
+    @property
+    def units(self):
+        return self.recurrent_kernel.shape[0]
+
+
+def load_case(path, max_values=MAX_VALUES):
+    """Read and validate one case file; raise CaseError on any problem."""
+    path = Path(path)
+    data, lines = load_yaml(path, max_values=max_values)
+    return parse_case(data, path, lines)
+
+
+def parse_case(data, path, lines=None):
+    """Validate an already-read document (a dict) into a Case."""
+    path = Path(path)
+    r = Reader(path, lines or {})
+    if not isinstance(data, dict):
+        raise CaseError(f"holds {describe(data)}, expected a mapping with at least the keys "
+                        "inputs and weights", path)
+    r.keys(data, "", TOP_KEYS)
+    for key in ("inputs", "weights"):
+        if key not in data:
+            raise CaseError(f"has no '{key}' key; every case needs inputs and weights", path,
+                            key)
+    dtype = data.get("dtype", "float32")
+    if dtype not in DEFAULT_TOLERANCE:
+        raise r.fail("dtype", f"is {describe(dtype)}, expected float32 or float64")
+    case = Case(
+        path=path,
+        name=r.text(data, "name", None) or path.stem,
+        description=r.text(data, "description", "") or "",
+        source=r.text(data, "source", "") or "",
+        activation=r.activation(data, "activation", "tanh"),
+        recurrent_activation=r.activation(data, "recurrent_activation", "sigmoid"),
+        use_bias=r.flag(data, "use_bias", True),
+        go_backwards=r.flag(data, "go_backwards", False),
+        zero_output_for_mask=r.flag(data, "zero_output_for_mask", False),
+        dtype=dtype,
+        known_mistake=r.text(data, "known_mistake", None),
+        inputs=_inputs(r, data["inputs"]),
+        kernel=None, recurrent_kernel=None, lines=r.lines,
+    )
+    case.kernel, case.recurrent_kernel, case.bias = parse_weights(
+        r, data["weights"], case, data.get("units"))
+    _mask(r, data, case)
+    _initial_state(r, data, case)
+    _tolerance(r, data, case)
+    if "expected" in data:
+        case.expected = _expected(r, data["expected"], case)
+    return case
+
+
+def _inputs(r, value):
+    arr = r.array(value, "inputs", (2, 3),
+                  "[batch, time, features], or [time, features] for one sequence")
+    return arr[None] if arr.ndim == 2 else arr
+
+
+def _batched(r, value, key, inner, meaning, case):
+    """An array of shape (B, *inner); the batch axis may be left out when B is 1."""
+    arr = r.array(value, key, (len(inner), len(inner) + 1), meaning)
+    if arr.ndim == len(inner):
+        if case.batch != 1:
+            raise r.fail(key, f"is {'x'.join(map(str, arr.shape))} with no batch axis, "
+                         f"expected {'x'.join(map(str, (case.batch,) + inner))} = {meaning} "
+                         f"because inputs has a batch of {case.batch}")
+        arr = arr[None]
+    return r.shaped(arr, key, (case.batch,) + tuple(inner), meaning)
+
+
+def _mask(r, data, case):
+    if data.get("mask") is None:
+        return
+    arr = r.array(data["mask"], "mask", (1, 2), "[batch, time] of true/false", dtype=bool)
+    if arr.ndim == 1:
+        arr = arr[None]
+    case.mask = r.shaped(arr, "mask", (case.batch, case.steps),
+                         f"[batch, time] = [{case.batch}, {case.steps}] from inputs")
+
+
+def _initial_state(r, data, case):
+    state = data.get("initial_state")
+    shape = (case.batch, case.units)
+    case.h0, case.c0 = np.zeros(shape), np.zeros(shape)
+    if state is None:
+        return
+    r.keys(state, "initial_state", ("h", "c"))
+    for key in ("h", "c"):
+        if key in state:
+            meaning = f"[batch, units] = [{case.batch}, {case.units}]"
+            arr = _batched(r, state[key], f"initial_state.{key}", (case.units,), meaning, case)
+            setattr(case, f"{key}0", arr)
+
+
+def _tolerance(r, data, case):
+    tol = dict(DEFAULT_TOLERANCE[case.dtype])
+    given = data.get("tolerance")
+    if given is not None:
+        r.keys(given, "tolerance", ("atol", "rtol"))
+        for key, value in given.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+                    0 <= value < float("inf")):
+                raise r.fail(f"tolerance.{key}", f"is {describe(value)}, expected a "
+                             "non-negative number such as 1.0e-6")
+            tol[key] = float(value)
+    case.atol, case.rtol = tol["atol"], tol["rtol"]
+
+
+def _expected(r, expected, case):
+    r.keys(expected, "expected", EXPECTED_KEYS)
+    units, out = case.units, {}
+    state = f"[batch, units] = [{case.batch}, {units}] ([units] for batch 1)"
+    for key in ("h", "c"):
+        if expected.get(key) is not None:
+            out[key] = _batched(r, expected[key], f"expected.{key}", (units,), state, case)
+    if expected.get("sequence") is not None:
+        meaning = (f"[batch, time, units] = [{case.batch}, {case.steps}, {units}] "
+                   "([time, units] for batch 1)")
+        out["sequence"] = _batched(r, expected["sequence"], "expected.sequence",
+                                   (case.steps, units), meaning, case)
+    if expected.get("steps") is not None:
+        out["steps"] = _expected_steps(r, expected["steps"], case, state)
+    return out
+
+
+def _expected_steps(r, steps, case, state):
+    if not isinstance(steps, list):
+        raise r.fail("expected.steps", f"is {describe(steps)}, expected a list of "
+                     "mappings such as {t: 1, i: [...], h: [...]}")
+    out = {}
+    for n, step in enumerate(steps):
+        key = f"expected.steps[{n}]"
+        r.keys(step, key, ("t",) + STEP_KEYS)
+        t = step.get("t")
+        if isinstance(t, bool) or not isinstance(t, int) or not 1 <= t <= case.steps:
+            raise r.fail(f"{key}.t", f"is {describe(t)}, expected the step number, a "
+                         f"whole number from 1 to {case.steps}")
+        if t in out:
+            raise r.fail(f"{key}.t", f"repeats step {t}; give each step once")
+        out[t] = {q: _batched(r, step[q], f"{key}.{q}", (case.units,), state, case)
+                  for q in STEP_KEYS if step.get(q) is not None}
+    return out

@@ -1,0 +1,156 @@
+"""Checks on the values of a case file, each failing with a CaseError that says where.
+
+``Reader`` knows the file and the line of every key, so a check only has to say
+what it found and what it expected.
+"""
+
+import difflib
+
+import numpy as np
+
+from . import activations
+from .errors import CaseError
+
+
+class Reader:
+    """Checks values of one file, raising CaseError with file, key and line."""
+
+    def __init__(self, path, lines):
+        self.path = path
+        self.lines = lines
+
+    def fail(self, key, message):
+        line = self.lines.get(key)
+        if line is None and "[" in key:
+            line = self.lines.get(key.split("[")[0])
+        return CaseError(message, self.path, key, line)
+
+    def keys(self, mapping, key, allowed):
+        if not isinstance(mapping, dict):
+            raise self.fail(key, f"is {describe(mapping)}, expected a mapping with keys "
+                            f"{', '.join(allowed)}")
+        for name in mapping:
+            if name not in allowed:
+                close = difflib.get_close_matches(str(name), allowed, n=1, cutoff=0.6)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                where = f"{key}.{name}" if key else str(name)
+                raise self.fail(where, f"is not a known key{hint}; known keys here: "
+                                f"{', '.join(allowed)}")
+
+    def flag(self, data, key, default):
+        value = data.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(key, f"is {describe(value)}, expected true or false")
+        return value
+
+    def text(self, data, key, default):
+        value = data.get(key, default)
+        if value is not None and not isinstance(value, str):
+            raise self.fail(key, f"is {describe(value)}, expected text")
+        return value
+
+    def activation(self, data, key, default):
+        name = data.get(key, default)
+        if name is None:
+            return None
+        if not isinstance(name, str):
+            raise self.fail(key, f"is {describe(name)}, expected a Keras activation name "
+                            "such as tanh or sigmoid, or null for linear")
+        if name in activations.UNSUPPORTED:
+            raise self.fail(key, f"is '{name}', a Keras activation that cannot be used "
+                            "element-wise inside an LSTM cell here")
+        if name not in activations.ACTIVATIONS:
+            close = difflib.get_close_matches(name, list(activations.ACTIVATIONS), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise self.fail(key, f"is '{name}', not a Keras activation name{hint}; "
+                            "use e.g. tanh, sigmoid, hard_sigmoid, relu, or null for linear")
+        return name
+
+    def array(self, value, key, ndims, meaning, dtype=float):
+        """A rectangular numeric array with one of the allowed ranks."""
+        shape = _shape(value)
+        if shape is None:
+            raise self.fail(key, f"is ragged (its rows have different lengths), expected "
+                            f"a rectangular {meaning}")
+        if len(shape) not in ndims:
+            want = " or ".join(f"{n}-D" for n in ndims)
+            raise self.fail(key, f"is {_shape_text(shape, value)}, expected a {want} list: "
+                            f"{meaning}")
+        if 0 in shape:
+            raise self.fail(key, f"is empty (shape {_shape_text(shape, value)}), expected "
+                            f"{meaning} with no empty axis")
+        flat = list(_flatten(value))
+        for n, item in enumerate(flat):
+            ok = (isinstance(item, bool) if dtype is bool
+                  else isinstance(item, (int, float)) and not isinstance(item, bool))
+            if dtype is bool and not ok and item in (0, 1) and not isinstance(item, float):
+                ok = True
+            if not ok:
+                want = "true/false (or 1/0)" if dtype is bool else "numbers"
+                raise self.fail(key, f"contains {describe(item)} at position "
+                                f"{_index(shape, n)}, expected {want} only")
+        arr = np.array(flat, dtype=float if dtype is not bool else bool).reshape(shape)
+        if dtype is not bool and not np.all(np.isfinite(arr)):
+            bad = _index(shape, int(np.flatnonzero(~np.isfinite(arr.ravel()))[0]))
+            raise self.fail(key, f"contains a non-finite number (NaN or infinity) at "
+                            f"position {bad}, expected finite numbers")
+        if dtype is not bool and np.max(np.abs(arr)) > 1e30:
+            raise self.fail(key, "contains a number larger than 1e30 in magnitude; "
+                            "an LSTM case needs moderate numbers")
+        return arr
+
+    def shaped(self, arr, key, want, meaning):
+        if arr.shape != tuple(want):
+            raise self.fail(key, f"is {'x'.join(map(str, arr.shape))}, expected "
+                            f"{'x'.join(map(str, want))} = {meaning}")
+        return arr
+
+
+def describe(value):
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if value is None:
+        return "empty (null)"
+    if isinstance(value, str):
+        return f"the text '{value[:40]}'"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _shape(value):
+    """Shape of a nested list, or None when it is ragged."""
+    if not isinstance(value, list):
+        return ()
+    if not value:
+        return (0,)
+    inner = [_shape(v) for v in value]
+    if any(s is None or s != inner[0] for s in inner):
+        return None
+    return (len(value),) + inner[0]
+
+
+def _shape_text(shape, value):
+    if shape == ():
+        return describe(value)
+    return "x".join(map(str, shape))
+
+
+def _flatten(value):
+    if isinstance(value, list):
+        for v in value:
+            yield from _flatten(v)
+    else:
+        yield value
+
+
+def _index(shape, flat_index):
+    if not shape:
+        return "[]"
+    return str(list(int(i) for i in np.unravel_index(flat_index, shape)))
+
+

@@ -1,0 +1,170 @@
+"""Three-way comparison: the author's ``expected``, the reference and Keras.
+
+Pure functions over a Case and two Traces; no printing.  The reference is the
+pivot: Keras is compared with it everywhere, the author's numbers wherever given.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .arithmetic import fmt, formula
+from .case import GATES
+
+STEP_QUANTITIES = GATES + ("c", "h")
+# Keras in float32 cannot match a float64 reference more closely than this.
+KERAS_FLOOR = {"float32": {"atol": 1e-5, "rtol": 1e-4}, "float64": {"atol": 1e-8, "rtol": 1e-7}}
+
+
+@dataclass
+class Mismatch:
+    quantity: str          # h, c, sequence, i, f, c_tilde or o
+    t: int                 # 1-based processing step; None for the final h and c
+    batch: int
+    unit: int
+    expected: float
+    reference: float
+    keras: float
+    between: str           # "expected-reference" or "keras-reference"
+    why: str = ""          # the arithmetic behind the reference value, when useful
+
+
+@dataclass
+class Result:
+    """The outcome of one case. ``status`` is pass, fail, error or known-mistake."""
+
+    file: str
+    name: str
+    status: str
+    error: str = None
+    case: object = None
+    reference: object = None
+    keras: object = None
+    mismatches: list = field(default_factory=list)
+    keras_vs_reference: float = None
+    expected_vs_reference: float = None
+    verdict: str = ""
+
+
+def keras_tolerance(case):
+    floor = KERAS_FLOOR[case.dtype]
+    return max(case.atol, floor["atol"]), max(case.rtol, floor["rtol"])
+
+
+def _close(a, b, atol, rtol):
+    return np.abs(a - b) <= atol + rtol * np.abs(b)
+
+
+def expected_arrays(case):
+    """The author's numbers as (quantity, t, array (B, U)) triples, in report order."""
+    out = []
+    for t, step in sorted(case.expected.get("steps", {}).items()):
+        for q in STEP_QUANTITIES:
+            if q in step:
+                out.append((q, t, step[q]))
+    if "sequence" in case.expected:
+        for n in range(case.steps):
+            out.append(("sequence", n + 1, case.expected["sequence"][:, n]))
+    for q in ("h", "c"):
+        if q in case.expected:
+            out.append((q, None, case.expected[q]))
+    return out
+
+
+def trace_value(trace, quantity, t):
+    """(B, U) array of a quantity at step t (1-based) or, with t None, the final state."""
+    if t is None:
+        return trace.final_h if quantity == "h" else trace.final_c
+    if quantity == "sequence":
+        return trace.sequence[:, t - 1]
+    return getattr(trace, quantity)[t - 1]
+
+
+def _all_positions(case):
+    for t in range(1, case.steps + 1):
+        for q in STEP_QUANTITIES:
+            yield q, t
+    for t in range(1, case.steps + 1):
+        yield "sequence", t
+    yield "h", None
+    yield "c", None
+
+
+def compare(case, reference, keras=None):
+    """Return (mismatches, keras_vs_reference max |diff|, expected_vs_reference max |diff|)."""
+    given = {(q, t): arr for q, t, arr in expected_arrays(case)}
+    mismatches, keras_diff, expected_diff = [], None, None
+
+    def add(q, t, ok, between):
+        ref = trace_value(reference, q, t)
+        ker = trace_value(keras, q, t) if keras is not None else None
+        exp = given.get((q, t))
+        for b, u in zip(*np.nonzero(~ok)):
+            mismatches.append(Mismatch(
+                q, t, int(b), int(u),
+                None if exp is None else float(exp[b, u]), float(ref[b, u]),
+                None if ker is None else float(ker[b, u]), between))
+
+    for (q, t), exp in given.items():
+        ref = trace_value(reference, q, t)
+        expected_diff = max(expected_diff or 0.0, float(np.max(np.abs(exp - ref))))
+        add(q, t, _close(exp, ref, case.atol, case.rtol), "expected-reference")
+    if keras is not None:
+        atol, rtol = keras_tolerance(case)
+        keras_diff = 0.0
+        for q, t in _all_positions(case):
+            ker, ref = trace_value(keras, q, t), trace_value(reference, q, t)
+            keras_diff = max(keras_diff, float(np.max(np.abs(ker - ref))))
+            add(q, t, _close(ker, ref, atol, rtol), "keras-reference")
+    return mismatches, keras_diff, expected_diff
+
+
+def judge(case, reference, keras):
+    """Compare and decide the case's status, with a one-line verdict."""
+    mismatches, keras_diff, expected_diff = compare(case, reference, keras)
+    keras_bad = [m for m in mismatches if m.between == "keras-reference"]
+    author_bad = [m for m in mismatches if m.between == "expected-reference"]
+    for m in author_bad:
+        m.why = explain_value(case, reference, m)
+    n_given = sum(arr.size for _, _, arr in expected_arrays(case))
+    if keras_bad:
+        status = "fail"
+        verdict = (f"Keras and the reference disagree at {len(keras_bad)} value(s) "
+                   f"(max |diff| {keras_diff:.3g}); first: {describe_position(keras_bad[0])}")
+    elif case.known_mistake:
+        if author_bad:
+            status = "known-mistake"
+            verdict = (f"known mistake, confirmed: {case.known_mistake} "
+                       f"({len(author_bad)} of the author's {n_given} numbers differ, first "
+                       f"{describe_position(author_bad[0])})")
+        else:
+            status = "fail"
+            verdict = ("marked known_mistake, but the author's numbers now match the "
+                       "reference and Keras; remove known_mistake or restore the wrong answer")
+    elif author_bad:
+        status = "fail"
+        verdict = (f"{len(author_bad)} of the author's {n_given} numbers differ from the "
+                   f"reference and Keras; first {describe_position(author_bad[0])}")
+    else:
+        status = "pass"
+        checked = f"the author's {n_given} numbers agree" if n_given else "no author numbers"
+        verdict = f"Keras agrees with the reference (max |diff| {keras_diff:.2g}); {checked}"
+    return Result(file=str(case.path), name=case.name, status=status, case=case,
+                  reference=reference, keras=keras, mismatches=mismatches,
+                  keras_vs_reference=keras_diff, expected_vs_reference=expected_diff,
+                  verdict=verdict)
+
+
+QUANTITY_SYMBOL = {"i": "i", "f": "f", "c_tilde": "c~", "o": "o", "c": "c", "h": "h",
+                   "sequence": "output"}
+
+
+def describe_position(m):
+    where = "final" if m.t is None else f"step {m.t}"
+    return f"{QUANTITY_SYMBOL[m.quantity]}[{m.unit}] at {where}, batch {m.batch}"
+
+
+def explain_value(case, trace, m):
+    """The reference's arithmetic for the value at a mismatch, e.g.
+    'h[2] = o[2]·act(c[2]) = 0·1 = 0, not 1'."""
+    return formula(case, trace, m.quantity, m.t, m.batch, m.unit) + f", not {fmt(m.expected)}"

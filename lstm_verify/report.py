@@ -1,0 +1,168 @@
+"""Render results: rich tables for people, JSON for machines. No computation here."""
+
+import json
+
+from .arithmetic import fmt
+from .compare import describe_position, trace_value
+
+ROWS = ("i", "f", "c_tilde", "o", "c", "h")
+LABEL = {"i": "i", "f": "f", "c_tilde": "c̃", "o": "o", "c": "c", "h": "h", "sequence": "output"}
+STATUS_STYLE = {"pass": ("PASS", "bold green"), "fail": ("FAIL", "bold red"),
+                "error": ("ERROR", "bold red"), "known-mistake": ("KNOWN MISTAKE", "bold yellow")}
+MAX_UNITS_SHOWN = 8
+MAX_TABLES = 6
+
+
+def _cell(result, q, t, b, u, mismatched):
+    """Three lines: reference value, Keras value with a mark, author value with a mark."""
+    ref = trace_value(result.reference, q, t)[b, u]
+    lines = [f"[bold]{fmt(ref)}[/]"]
+    if result.keras is not None:
+        ker = trace_value(result.keras, q, t)[b, u]
+        bad = (q, t, b, u, "keras-reference") in mismatched
+        lines.append(f"[red]K {fmt(ker)} ✗[/]" if bad else f"[green]K {fmt(ker)} ✓[/]")
+    author = _author_value(result.case, q, t, b, u)
+    if author is not None:
+        bad = (q, t, b, u, "expected-reference") in mismatched
+        lines.append(f"[red]A {fmt(author)} ✗[/]" if bad else f"[green]A {fmt(author)} ✓[/]")
+    return "\n".join(lines)
+
+
+def _author_value(case, q, t, b, u):
+    expected = case.expected
+    if t is None:
+        return expected[q][b, u] if q in expected else None
+    if q == "sequence":
+        return expected["sequence"][b, t - 1, u] if "sequence" in expected else None
+    step = expected.get("steps", {}).get(t, {})
+    return step[q][b, u] if q in step else None
+
+
+def _table(result, title, rows, t, b, mismatched):
+    from rich.table import Table
+
+    units = min(result.case.units, MAX_UNITS_SHOWN)
+    table = Table(title=title, title_justify="left", show_lines=True)
+    table.add_column("")
+    for u in range(units):
+        table.add_column(f"unit {u}", justify="right")
+    for q in rows:
+        table.add_row(LABEL[q], *(_cell(result, q, t, b, u, mismatched) for u in range(units)))
+    return table
+
+
+def _steps_to_show(result, all_steps, mismatched):
+    case = result.case
+    every = [(t, b) for b in range(case.batch) for t in range(1, case.steps + 1)]
+    if all_steps or len(every) <= MAX_TABLES:
+        return every, 0
+    bad = {(t, b) for (_, t, b, _, _) in mismatched if t is not None}
+    keep = [(t, b) for (t, b) in every if (t, b) in bad or t == case.steps][:MAX_TABLES]
+    return keep, len(every) - len(keep)
+
+
+def render(console, result, all_steps=False):
+    """Print one case: a gate table per step, the final state, mismatches, the verdict."""
+    word, style = STATUS_STYLE[result.status]
+    console.rule(f"[{style}]{word}[/] {result.name}  [dim]{result.file}[/]", align="left")
+    if result.case is None:
+        console.print(f"[red]{result.error}[/]")
+        return
+    case = result.case
+    if case.description:
+        console.print(f"[dim]{case.description.strip()}[/]")
+    if result.reference is not None and result.keras is not None:
+        mismatched = {(m.quantity, m.t, m.batch, m.unit, m.between) for m in result.mismatches}
+        console.print("[dim]each cell: reference / K = Keras / A = author (when given)[/]")
+        shown, hidden = _steps_to_show(result, all_steps, mismatched)
+        for t, b in shown:
+            masked = " (masked: state carried over)" if result.reference.masked[t - 1, b] else ""
+            rows = ROWS + (("sequence",) if case.mask is not None else ())
+            batch = f", batch {b}" if case.batch > 1 else ""
+            console.print(_table(result, f"step {t}{batch}{masked}", rows, t, b, mismatched))
+        if hidden:
+            console.print(f"[dim]{hidden} step tables hidden; --all-steps shows them[/]")
+        for b in range(case.batch):
+            batch = f", batch {b}" if case.batch > 1 else ""
+            console.print(_table(result, f"final state{batch}", ("h", "c"), None, b, mismatched))
+        if case.units > MAX_UNITS_SHOWN:
+            console.print(f"[dim]units {MAX_UNITS_SHOWN}..{case.units - 1} not shown[/]")
+    for m in result.mismatches[:20]:
+        source = "author" if m.between == "expected-reference" else "Keras"
+        other = m.expected if source == "author" else m.keras
+        console.print(f"  [red]✗[/] {describe_position(m)}: {source} {fmt(other)}, "
+                      f"reference {fmt(m.reference)}"
+                      + ("" if m.keras is None else f", Keras {fmt(m.keras)}"))
+        if m.why:
+            console.print(f"    [cyan]{m.why}[/]")
+    if len(result.mismatches) > 20:
+        console.print(f"  ... and {len(result.mismatches) - 20} more (see --json)")
+    if result.error:
+        console.print(f"[red]{result.error}[/]")
+    console.print(f"[{style}]{word}[/]: {result.verdict or result.error}")
+
+
+def summary_counts(results):
+    passed = sum(r.status in ("pass", "known-mistake") for r in results)
+    return {"passed": passed, "failed": sum(r.status == "fail" for r in results),
+            "errors": sum(r.status == "error" for r in results),
+            "known_mistakes": sum(r.status == "known-mistake" for r in results)}
+
+
+def render_summary(console, results):
+    s = summary_counts(results)
+    known = f" ({s['known_mistakes']} known mistakes confirmed)" if s["known_mistakes"] else ""
+    style = "green" if not (s["failed"] or s["errors"]) else "red"
+    console.print(f"[{style}]{len(results)} case(s): {s['passed']} passed{known}, "
+                  f"{s['failed']} failed, {s['errors']} errors[/]")
+
+
+def result_json(result):
+    return {
+        "file": result.file,
+        "name": result.name,
+        "status": result.status,
+        "error": result.error,
+        "max_abs_diff": {"keras_vs_reference": result.keras_vs_reference,
+                         "expected_vs_reference": result.expected_vs_reference},
+        "mismatches": [{"quantity": m.quantity, "t": m.t, "batch": m.batch, "unit": m.unit,
+                        "expected": m.expected, "reference": m.reference, "keras": m.keras,
+                        "between": m.between} for m in result.mismatches],
+    }
+
+
+def to_json(results):
+    return json.dumps({"cases": [result_json(r) for r in results],
+                       "summary": summary_counts(results)}, indent=2)
+
+
+
+
+TRACE_ROWS = (("z_i", "z_i"), ("i", "i"), ("z_f", "z_f"), ("f", "f"), ("z_c", "z_c"),
+              ("c_tilde", "c̃"), ("z_o", "z_o"), ("o", "o"), ("c", "c"), ("h", "h"))
+
+
+def render_trace(console, case, trace):
+    """The reference calculator's full trace: pre-activations, gates and states per step."""
+    from rich.table import Table
+
+    console.rule(f"[bold]{case.name}[/]  [dim]{case.path}[/]", align="left")
+    console.print(f"units={case.units} input_dim={case.input_dim} steps={case.steps} "
+                  f"batch={case.batch} activation={case.activation or 'linear'} "
+                  f"recurrent_activation={case.recurrent_activation or 'linear'}"
+                  + (" go_backwards" if case.go_backwards else ""))
+    for b in range(case.batch):
+        for k in range(case.steps):
+            masked = " (masked: state carried over)" if trace.masked[k, b] else ""
+            batch = f", batch {b}" if case.batch > 1 else ""
+            table = Table(title=f"step {k + 1}{batch}{masked}  x = "
+                          f"[{', '.join(fmt(v) for v in trace.x[k, b])}]",
+                          title_justify="left")
+            table.add_column("")
+            for u in range(case.units):
+                table.add_column(f"unit {u}", justify="right")
+            for key, label in TRACE_ROWS:
+                table.add_row(label, *(fmt(v) for v in getattr(trace, key)[k, b]))
+            console.print(table)
+        console.print(f"final h = [{', '.join(fmt(v) for v in trace.final_h[b])}], "
+                      f"c = [{', '.join(fmt(v) for v in trace.final_c[b])}]")

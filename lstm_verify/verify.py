@@ -1,0 +1,61 @@
+"""Find case files, check them, and run them through the reference and Keras."""
+
+from pathlib import Path
+
+from . import reference
+from .case import load_case
+from .compare import Result, judge
+from .errors import CaseError
+
+CASE_SUFFIXES = (".yaml", ".yml")
+
+
+def collect(paths):
+    """Case files named by ``paths`` (files, or folders searched recursively), sorted."""
+    files = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix in CASE_SUFFIXES
+                           and p.is_file())
+            if not found:
+                raise CaseError("is a folder with no .yaml case files in it", path)
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise CaseError("does not exist; expected a case file or a folder of cases", path)
+    return list(dict.fromkeys(files))
+
+
+def load_all(files, **load_options):
+    """(path, Case or CaseError) for each file; a bad file does not stop the others."""
+    out = []
+    for path in files:
+        try:
+            out.append((path, load_case(path, **load_options)))
+        except CaseError as exc:
+            out.append((path, exc))
+    return out
+
+
+def verify_case(case, verbose=False):
+    """Reference, Keras and comparison for one loaded case."""
+    from . import keras_run  # TensorFlow starts here, once per process
+
+    ref = reference.run(case)
+    try:
+        ker = keras_run.run(case, verbose=verbose)
+    except keras_run.KerasMismatch as exc:
+        return Result(file=str(case.path), name=case.name, status="error",
+                      error=f"Keras gate capture failed: {exc}", case=case, reference=ref)
+    return judge(case, ref, ker)
+
+
+def verify_files(files, verbose=False, **load_options):
+    """Yield one Result per file, in order; bad files become status 'error'."""
+    for path, loaded in load_all(files, **load_options):
+        if isinstance(loaded, CaseError):
+            yield Result(file=str(path), name=path.stem, status="error", error=str(loaded))
+        else:
+            yield verify_case(loaded, verbose=verbose)
