@@ -7,6 +7,8 @@ Used to tell an author why the right value is right, e.g.
 
 
 
+import math
+
 from .activations import display_name
 
 
@@ -15,6 +17,8 @@ def fmt(value):
     if value is None:
         return "-"
     value = float(value)
+    if not math.isfinite(value):
+        return str(value)  # inf, -inf or nan
     if abs(value - round(value)) < 1e-9 * max(1.0, abs(value)) and abs(value) < 1e15:
         return str(int(round(value)))
     return f"{value:.6g}"

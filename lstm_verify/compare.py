@@ -114,7 +114,8 @@ def compare(case, reference, keras=None):
         keras_diff = 0.0
         for q, t in _all_positions(case):
             ker, ref = trace_value(keras, q, t), trace_value(reference, q, t)
-            keras_diff = max(keras_diff, float(np.max(np.abs(ker - ref))))
+            with np.errstate(invalid="ignore"):
+                keras_diff = max(keras_diff, float(np.max(np.abs(ker - ref))))
             add(q, t, _close(ker, ref, atol, rtol), "keras-reference")
     return mismatches, keras_diff, expected_diff
 
@@ -127,7 +128,11 @@ def judge(case, reference, keras):
     for m in author_bad:
         m.why = explain_value(case, reference, m)
     n_given = sum(arr.size for _, _, arr in expected_arrays(case))
-    if keras_bad:
+    overflow = _non_finite_note(case, reference, keras)
+    if keras_bad and overflow:
+        status = "fail"
+        verdict = overflow
+    elif keras_bad:
         status = "fail"
         verdict = (f"Keras and the reference disagree at {len(keras_bad)} value(s) "
                    f"(max |diff| {keras_diff:.3g}); first: {describe_position(keras_bad[0])}")
@@ -153,6 +158,16 @@ def judge(case, reference, keras):
                   reference=reference, keras=keras, mismatches=mismatches,
                   keras_vs_reference=keras_diff, expected_vs_reference=expected_diff,
                   verdict=verdict)
+
+
+def _non_finite_note(case, reference, keras):
+    """Say where values overflowed (linear LSTMs grow fast: h roughly squares each step)."""
+    for name, trace in (("the reference (float64)", reference), (f"Keras ({case.dtype})", keras)):
+        bad = ~np.isfinite(trace.h).all(axis=(1, 2))
+        if bad.any():
+            return (f"{name} overflowed to infinity/NaN from step {int(np.argmax(bad)) + 1} "
+                    "on; use smaller weights or inputs, or fewer steps")
+    return None
 
 
 QUANTITY_SYMBOL = {"i": "i", "f": "f", "c_tilde": "c~", "o": "o", "c": "c", "h": "h",

@@ -1,6 +1,7 @@
 """Render results: rich tables for people, JSON for machines. No computation here."""
 
 import json
+import math
 
 from .arithmetic import fmt
 from .compare import describe_position, trace_value
@@ -117,17 +118,23 @@ def render_summary(console, results):
                   f"{s['failed']} failed, {s['errors']} errors[/]")
 
 
+def _number(value):
+    """JSON has no NaN or infinity: a non-finite number becomes null."""
+    return value if value is None or math.isfinite(value) else None
+
+
 def result_json(result):
     return {
         "file": result.file,
         "name": result.name,
         "status": result.status,
         "error": result.error,
-        "max_abs_diff": {"keras_vs_reference": result.keras_vs_reference,
-                         "expected_vs_reference": result.expected_vs_reference},
+        "max_abs_diff": {"keras_vs_reference": _number(result.keras_vs_reference),
+                         "expected_vs_reference": _number(result.expected_vs_reference)},
         "mismatches": [{"quantity": m.quantity, "t": m.t, "batch": m.batch, "unit": m.unit,
-                        "expected": m.expected, "reference": m.reference, "keras": m.keras,
-                        "between": m.between} for m in result.mismatches],
+                        "expected": _number(m.expected), "reference": _number(m.reference),
+                        "keras": _number(m.keras), "between": m.between}
+                       for m in result.mismatches],
     }
 
 
