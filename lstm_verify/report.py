@@ -112,10 +112,12 @@ def summary_counts(results):
 
 def render_summary(console, results):
     s = summary_counts(results)
-    known = f" ({s['known_mistakes']} known mistakes confirmed)" if s["known_mistakes"] else ""
+    n = s["known_mistakes"]
+    known = f" ({n} known mistake{'s' if n > 1 else ''} confirmed)" if n else ""
     style = "green" if not (s["failed"] or s["errors"]) else "red"
-    console.print(f"[{style}]{len(results)} case(s): {s['passed']} passed{known}, "
-                  f"{s['failed']} failed, {s['errors']} errors[/]")
+    console.print(f"[{style}]{len(results)} case{'s' if len(results) != 1 else ''}: "
+                  f"{s['passed']} passed{known}, {s['failed']} failed, {s['errors']} "
+                  f"error{'s' if s['errors'] != 1 else ''}[/]")
 
 
 def _number(value):
