@@ -89,6 +89,11 @@ class Reader:
                 want = "true/false (or 1/0)" if dtype is bool else "numbers"
                 raise self.fail(key, f"contains {describe(item)} at position "
                                 f"{_index(shape, n)}, expected {want} only")
+            # YAML integers are unbounded; one beyond float range would crash np.array
+            if dtype is not bool and isinstance(item, int) and abs(item) > 1e30:
+                raise self.fail(key, f"contains the integer {str(item)[:12]}... at position "
+                                f"{_index(shape, n)}, larger than 1e30 in magnitude; an "
+                                "LSTM case needs moderate numbers")
         arr = np.array(flat, dtype=float if dtype is not bool else bool).reshape(shape)
         if dtype is not bool and not np.all(np.isfinite(arr)):
             bad = _index(shape, int(np.flatnonzero(~np.isfinite(arr.ravel()))[0]))

@@ -32,14 +32,21 @@ def cmd_verify(args):
         warnings.filterwarnings("ignore", module="keras")
     results = []
     console = _console()
-    for result in verify_files(files, verbose=args.verbose):
-        results.append(result)
-        if not args.json:
-            report.render(console, result, all_steps=args.all_steps)
+    from .progress import case_progress, wants_progress
+    with case_progress(console, len(files), wants_progress(console, len(files), args.json)) \
+            as advance:
+        for result in verify_files(files, verbose=args.verbose, max_values=args.max_values):
+            results.append(result)
+            advance(result.name)
+            if not args.json:
+                report.render(console, result, all_steps=args.all_steps)
     if args.json:
         print(report.to_json(results))
     else:
         report.render_summary(console, results)
+    if args.junit_xml:
+        from . import junit
+        junit.write(args.junit_xml, results)
     if any(r.status == "error" for r in results):
         return EXIT_BAD_INPUT
     if any(r.status == "fail" for r in results):
@@ -55,7 +62,7 @@ def cmd_calc(args):
     from . import reference, report
     from .case import load_case
 
-    case = load_case(args.path)
+    case = load_case(args.path, max_values=args.max_values)
     report.render_trace(_console(), case, reference.run(case))
     return EXIT_OK
 
@@ -68,7 +75,7 @@ def cmd_validate(args):
     from .verify import collect, load_all
 
     status = EXIT_OK
-    for path, loaded in load_all(collect(args.paths)):
+    for path, loaded in load_all(collect(args.paths), max_values=args.max_values):
         if isinstance(loaded, CaseError):
             print(f"error: {loaded}", file=sys.stderr)
             status = EXIT_BAD_INPUT
@@ -76,6 +83,54 @@ def cmd_validate(args):
             print(f"ok {path}: units={loaded.units} input_dim={loaded.input_dim} "
                   f"steps={loaded.steps} batch={loaded.batch}")
     return status
+
+
+def cmd_new(args):
+    """Write a fresh case with asymmetric one-decimal weights (no overwrite without --force).
+
+    Example: lstm-verify new my-case.yaml --units 2 --steps 3 --seed 7 --with-expected
+    """
+    from .authoring import cmd_new as body
+    return body(args)
+
+
+def cmd_record(args):
+    """Add or refresh a case's expected block; the rest of the file stays byte for byte.
+
+    Example: lstm-verify record cases/my-case.yaml --steps
+    """
+    from .authoring import record
+    record(args.path, steps=args.steps, force=args.force)
+    print(f"recorded expected values in {args.path}")
+    return EXIT_OK
+
+
+def cmd_pack(args):
+    """Show how a case's weights pack into Keras's kernel, recurrent_kernel and bias.
+
+    Example: lstm-verify pack cases/textbook-per-gate.yaml
+    """
+    from .case import load_case
+    from .textbook import packing_lines
+
+    print("\n".join(packing_lines(load_case(args.path))))
+    return EXIT_OK
+
+
+def cmd_watch(args):
+    """Re-verify a case each time the file is saved, with Keras kept loaded (Ctrl-C stops).
+
+    Example: lstm-verify watch cases/two-steps-linear.yaml
+    """
+    from .watch import watch
+    return watch(args.path, _console(), interval=args.interval)
+
+
+def _add_max_values(sub):
+    from .yaml_source import MAX_VALUES
+    sub.add_argument("--max-values", type=int, default=MAX_VALUES, metavar="N",
+                     help=f"refuse case files with more than N values after YAML alias "
+                          f"expansion (default {MAX_VALUES:,}; raise it for a large case)")
 
 
 def build_parser():
@@ -100,12 +155,45 @@ def build_parser():
                         help="show every step's table, even for long cases")
     verify.add_argument("--verbose", action="store_true",
                         help="let TensorFlow's own log lines through")
+    verify.add_argument("--junit-xml", metavar="FILE",
+                        help="also write a JUnit XML report for CI (replaces FILE atomically)")
 
     calc = add("calc", cmd_calc)
     calc.add_argument("path", metavar="PATH", help="a case file")
 
     validate = add("validate", cmd_validate)
     validate.add_argument("paths", nargs="+", metavar="PATH", help="case files or folders")
+    for sub in (verify, calc, validate):
+        _add_max_values(sub)
+
+    new = add("new", cmd_new)
+    new.add_argument("path", metavar="PATH", help="the case file to write")
+    for flag, default in (("--units", 2), ("--input-dim", 1), ("--steps", 2), ("--batch", 1),
+                          ("--seed", 0)):
+        new.add_argument(flag, type=int, default=default, help=f"(default {default})")
+    new.add_argument("--activation", default="tanh", help="(default tanh; null for linear)")
+    new.add_argument("--recurrent-activation", default="sigmoid", help="(default sigmoid)")
+    new.add_argument("--asymmetric", action="store_true",
+                     help="all four gate blocks different (the default; kept for clarity)")
+    new.add_argument("--symmetric", action="store_true",
+                     help="four equal gate blocks (blind to gate order; asymmetric is default)")
+    new.add_argument("--with-expected", action="store_true",
+                     help="add the reference's values as expected, marked as computed")
+    new.add_argument("--force", action="store_true", help="replace an existing file")
+
+    rec = add("record", cmd_record)
+    rec.add_argument("path", metavar="PATH", help="a case file")
+    rec.add_argument("--steps", action="store_true", help="also record every step's gates")
+    rec.add_argument("--force", action="store_true",
+                     help="record even over a known_mistake case's wrong answer")
+
+    pack = add("pack", cmd_pack)
+    pack.add_argument("path", metavar="PATH", help="a case file")
+
+    watch = add("watch", cmd_watch)
+    watch.add_argument("path", metavar="PATH", help="a case file")
+    watch.add_argument("--interval", type=float, default=0.2, metavar="SECONDS",
+                       help="how often to look at the file (default 0.2)")
     return parser
 
 

@@ -3,6 +3,8 @@
 import json
 import math
 
+from rich.markup import escape  # case text such as "[units, input_dim]" is not markup
+
 from .arithmetic import fmt
 from .compare import describe_position, trace_value
 
@@ -65,13 +67,14 @@ def _steps_to_show(result, all_steps, mismatched):
 def render(console, result, all_steps=False):
     """Print one case: a gate table per step, the final state, mismatches, the verdict."""
     word, style = STATUS_STYLE[result.status]
-    console.rule(f"[{style}]{word}[/] {result.name}  [dim]{result.file}[/]", align="left")
+    console.rule(f"[{style}]{word}[/] {escape(result.name)}  [dim]{escape(result.file)}[/]",
+                 align="left")
     if result.case is None:
-        console.print(f"[red]{result.error}[/]")
+        console.print(f"[red]{escape(result.error)}[/]")
         return
     case = result.case
     if case.description:
-        console.print(f"[dim]{case.description.strip()}[/]")
+        console.print(f"[dim]{escape(case.description.strip())}[/]")
     if result.reference is not None and result.keras is not None:
         mismatched = {(m.quantity, m.t, m.batch, m.unit, m.between) for m in result.mismatches}
         console.print("[dim]each cell: reference / K = Keras / A = author (when given)[/]")
@@ -155,7 +158,8 @@ def render_trace(console, case, trace):
     """The reference calculator's full trace: pre-activations, gates and states per step."""
     from rich.table import Table
 
-    console.rule(f"[bold]{case.name}[/]  [dim]{case.path}[/]", align="left")
+    console.rule(f"[bold]{escape(case.name)}[/]  [dim]{escape(str(case.path))}[/]",
+                 align="left")
     console.print(f"units={case.units} input_dim={case.input_dim} steps={case.steps} "
                   f"batch={case.batch} activation={case.activation or 'linear'} "
                   f"recurrent_activation={case.recurrent_activation or 'linear'}"

@@ -15,6 +15,9 @@ def parse_weights(r, weights, case, units_given):
     if not isinstance(weights, dict):
         raise r.fail("weights", f"is {describe(weights)}, expected a mapping with kernel, "
                      "recurrent_kernel and bias")
+    from .textbook import is_textbook, textbook_form
+    if is_textbook(weights):  # textbook forms are known by their keys (W_i, U_i, Wcat_i, ...)
+        return textbook_form(r, weights, case, units_given, WEIGHT_KEYS)
     return keras_form(r, weights, case, units_given)
 
 

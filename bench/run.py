@@ -1,0 +1,135 @@
+"""Speed benchmark for lstm-verify (issue 5, part 3). Not a test: prints RATIOS measured
+side by side in one run, each the median of a few repeats.
+
+    python3 bench/run.py            # about a minute or two
+    BENCH_SUITE=20 python3 bench/run.py   # fewer suite cases, quicker
+"""
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+REPEATS = 3
+SMALL = ("units: 2\ninputs: [[1], [2]]\nweights:\n  kernel: [[1, 0, 1, 1, 1, 2, 0, 1]]\n"
+         "  recurrent_kernel: [[0, 1, 0, 0, 1, 0, 1, 0], [1, 0, 0, 0, 0, 1, 0, 1]]\n"
+         "  bias: [0, 0, 0, 0, 0, 0, 1, 0]\n")
+ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+
+
+def median_seconds(func, repeats=REPEATS):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def run_process(args):
+    return lambda: subprocess.run(args, capture_output=True, check=False, env=ENV, cwd=ROOT)
+
+
+def row(what, seconds, baseline, target):
+    ratio = seconds / baseline
+    verdict = "ok" if ratio <= target else f"MISSED by {ratio / target:.2f}x"
+    print(f"{what:<52} {seconds * 1000:9.1f} ms {ratio:7.2f}x  target <= {target}x  {verdict}")
+
+
+def startup(tmp):
+    case = tmp / "small.yaml"
+    case.write_text(SMALL)
+    base = median_seconds(run_process([sys.executable, "-c", "import numpy, yaml"]))
+    print(f"{'baseline: python -c ' + repr('import numpy, yaml'):<52} {base * 1000:9.1f} ms")
+    for command in ("validate", "calc"):
+        took = median_seconds(run_process([sys.executable, "cli.py", command, str(case)]))
+        row(f"start-up: {command} small case", took, base, 1.5)
+
+
+def suite(tmp, count):
+    folder = tmp / "suite"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for n in range(count):
+        k = np.round(rng.normal(size=(1, 8)), 3).tolist()
+        r = np.round(rng.normal(size=(2, 8)), 3).tolist()
+        (folder / f"c{n:03}.yaml").write_text(
+            f"units: 2\ninputs: [[1], [2]]\nweights: {{kernel: {k}, recurrent_kernel: {r}, bias: [0, 0, 0, 0, 0, 0, 0, 0]}}\n")
+    base = median_seconds(run_process([sys.executable, "-c", "import tensorflow"]), 2)
+    print(f"{'baseline: python -c ' + repr('import tensorflow'):<52} {base * 1000:9.1f} ms")
+    result = subprocess.run([sys.executable, "cli.py", "verify", str(folder)],
+                            capture_output=True, text=True, env=ENV, cwd=ROOT)
+    assert f"{count} cases: {count} passed" in result.stdout, result.stdout[-500:]
+    took = median_seconds(run_process([sys.executable, "cli.py", "verify", str(folder)]), 1)
+    row(f"suite: verify {count} small cases", took, base, 2.0)
+    print(f"{'   per case after start-up':<52} {(took - base) / count * 1000:9.1f} ms")
+
+
+def large_case(batch=32, steps=256, features=64, units=128, name="large"):
+    from lstm_verify.case import Case
+    rng = np.random.default_rng(1)
+    return Case(path=Path(f"{name}.yaml"), name=name,
+                inputs=rng.normal(size=(batch, steps, features)),
+                kernel=rng.normal(size=(features, 4 * units)) * 0.1,
+                recurrent_kernel=rng.normal(size=(units, 4 * units)) * 0.1,
+                bias=np.zeros(4 * units), h0=np.zeros((batch, units)),
+                c0=np.zeros((batch, units)))
+
+
+def large(case):
+    from lstm_verify import keras_run, reference
+    keras = keras_run._import_keras()
+    ref = median_seconds(lambda: reference.run(case))
+    layer = keras.layers.LSTM(case.units, return_sequences=True, return_state=True)
+    x = case.inputs.astype("float32")
+    layer(x)  # build and trace once
+    ker = median_seconds(lambda: layer(x))
+    b, t, f = case.inputs.shape
+    u = case.units
+    a, w, r = np.ones((b, f)), case.kernel, case.recurrent_kernel
+    h = np.ones((b, u))
+    per_step = median_seconds(lambda: [a @ w + h @ r for _ in range(t)])
+    flops = 2 * b * t * (f + u) * 4 * u
+    print(f"{'numpy matmul rate on these shapes':<52} {flops / per_step / 1e9:9.1f} GFLOP/s")
+    row("large: reference vs keras.layers.LSTM forward", ref, ker, 1.0)
+    row("large: reference vs its matmul floor", ref, per_step, 3.0)
+
+
+def capture_growth():
+    from lstm_verify import keras_run
+    print("gate capture (keras_run.run): time and peak Python-side memory (tracemalloc)")
+    last = None
+    for batch, steps in ((32, 64), (32, 128), (32, 256), (8, 256), (16, 256)):
+        case = large_case(batch=batch, steps=steps)
+        tracemalloc.start()
+        took = median_seconds(lambda: keras_run.run(case), 1)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        note = ""
+        if last and (batch, steps) != (8, 256):
+            note = f"  x{took / last[0]:.2f} time, x{peak / last[1]:.2f} memory per doubling"
+        print(f"   batch {batch:3} steps {steps:4}: {took:7.2f} s {peak / 2**20:8.1f} MiB{note}")
+        last = (took, peak)
+
+
+def main():
+    print(f"lstm-verify benchmark, {os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.1f} (a shared machine inflates absolute times, not ratios)")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        startup(tmp)
+        suite(tmp, int(os.environ.get("BENCH_SUITE", "100")))
+    large(large_case())
+    capture_growth()
+
+
+if __name__ == "__main__":
+    main()

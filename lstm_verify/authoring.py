@@ -1,0 +1,169 @@
+"""Authoring cases: ``new`` writes a fresh case, ``record`` writes the reference's answers.
+
+``record`` edits the YAML as text: it finds the top-level ``expected:`` block's
+line span from PyYAML's composer marks and replaces only those lines (or appends
+the block), so every comment, key order and spacing elsewhere stays byte for byte.
+"""
+
+import numpy as np
+import yaml
+
+from . import reference
+from .case import load_case, parse_case
+from .errors import CaseError
+from .files import write_atomic
+
+GATE_BLOCKS = ("i", "f", "c", "o")
+COMPUTED_NOTE = "computed by the reference calculator (lstm-verify), not hand-derived"
+
+
+def number(value):
+    """A value as readable YAML: integers as integers, else up to 7 significant digits."""
+    value = float(value)
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    text = f"{value:.7g}"
+    return text if ("e" in text or "." in text) else text + ".0"
+
+
+def flow(array):
+    """A nested flow-style YAML list of readable numbers."""
+    array = np.asarray(array)
+    if array.ndim == 0:
+        return number(array)
+    return "[" + ", ".join(flow(row) for row in array) + "]"
+
+
+def asymmetric_weights(rng, rows, units):
+    """[rows, 4*units] one-decimal weights in [-1, 1] whose gate blocks all differ."""
+    while True:
+        matrix = rng.integers(-10, 11, size=(rows, 4 * units)) / 10
+        blocks = np.split(matrix, 4, axis=1)
+        if all(not np.array_equal(a, b) for n, a in enumerate(blocks) for b in blocks[n + 1:]):
+            return matrix
+
+
+def new_case_text(units=2, input_dim=1, steps=2, batch=1, activation="tanh",
+                  recurrent_activation="sigmoid", seed=0, asymmetric=True,
+                  with_expected=False, name=None):
+    """The YAML text of a fresh case (weights one-decimal, gate blocks all different)."""
+    for label, value in (("units", units), ("input_dim", input_dim), ("steps", steps),
+                         ("batch", batch)):
+        if value < 1:
+            raise CaseError(f"--{label.replace('_', '-')} is {value}, expected a whole "
+                            "number of at least 1")
+    rng = np.random.default_rng(seed)
+    if asymmetric:
+        kernel = asymmetric_weights(rng, input_dim, units)
+        recurrent = asymmetric_weights(rng, units, units)
+        bias = asymmetric_weights(rng, 1, units)[0]
+    else:  # one block repeated: blind to gate order, useful only to show that warning
+        kernel = np.tile(rng.integers(-10, 11, (input_dim, units)) / 10, 4)
+        recurrent = np.tile(rng.integers(-10, 11, (units, units)) / 10, 4)
+        bias = np.tile(rng.integers(-10, 11, units) / 10, 4)
+    inputs = rng.integers(-10, 11, size=(batch, steps, input_dim)) / 10
+    shown_inputs = inputs[0] if batch == 1 else inputs
+    act = "null" if activation is None else activation
+    rec = "null" if recurrent_activation is None else recurrent_activation
+    lines = [
+        f"name: {name or f'new case, seed {seed}'}",
+        "description: >",
+        f"  A case written by lstm-verify new (seed {seed}): {units} units, input_dim "
+        f"{input_dim}, {steps} steps, batch {batch}, one-decimal weights"
+        + (" with all four gate blocks different, so a gate-order mistake cannot hide."
+           if asymmetric else " with four equal gate blocks (blind to gate order)."),
+        f"source: lstm-verify new --seed {seed}",
+        f"units: {units}",
+        f"activation: {act}",
+        f"recurrent_activation: {rec}",
+        f"inputs: {flow(shown_inputs)}   # [{'batch, ' if batch > 1 else ''}time, features]",
+        "weights:",
+        f"  kernel:            # [input_dim, 4*units] = [{input_dim}, {4 * units}]: "
+        "blocks i | f | c | o",
+        *[f"    - {flow(row)}" for row in kernel],
+        f"  recurrent_kernel:  # [units, 4*units] = [{units}, {4 * units}]",
+        *[f"    - {flow(row)}" for row in recurrent],
+        f"  bias: {flow(bias)}",
+    ]
+    text = "\n".join(lines) + "\n"
+    if with_expected:
+        case = parse_case(yaml.safe_load(text), "new.yaml")
+        text += expected_block(case, steps=True)
+    return text
+
+
+def expected_block(case, steps=False):
+    """The ``expected:`` block (YAML text) holding the reference's values for ``case``."""
+    trace = reference.run(case)
+    one = case.batch == 1
+
+    def value(arr):  # (B, U) -> [U] for a single sequence
+        return flow(arr[0] if one else arr)
+
+    out = ["expected:", f"  # {COMPUTED_NOTE}"]
+    if steps:
+        out.append("  steps:")
+        for t in range(case.steps):
+            parts = [f"t: {t + 1}"] + [f"{q}: {value(getattr(trace, q)[t])}"
+                                       for q in ("i", "f", "c_tilde", "o", "c", "h")]
+            out.append("    - {" + ", ".join(parts) + "}")
+    out.append(f"  h: {value(trace.final_h)}")
+    out.append(f"  c: {value(trace.final_c)}")
+    return "\n".join(out) + "\n"
+
+
+def expected_span(text):
+    """(first line, end line) of the top-level ``expected`` block, 0-based, end exclusive,
+    or None. Trailing blank and comment-only lines stay outside (they belong to what follows)."""
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    for key, value in root.value:
+        if isinstance(key, yaml.ScalarNode) and key.value == "expected":
+            lines = text.splitlines(keepends=True)
+            start = key.start_mark.line
+            end = value.end_mark.line + (1 if value.end_mark.column > 0 else 0)
+            end = min(end, len(lines))
+            while end > start + 1 and lines[end - 1].strip()[:1] in ("", "#"):
+                end -= 1
+            return start, end
+    return None
+
+
+def record(path, steps=False, force=False):
+    """Add or refresh ``expected`` in the case file at ``path``; return the new text."""
+    case = load_case(path)
+    if case.known_mistake and not force:
+        raise CaseError("has known_mistake set: its expected block is the recorded wrong "
+                        "answer, and recording would erase it; pass --force to overwrite "
+                        "it anyway", path, "known_mistake", case.lines.get("known_mistake"))
+    with open(path, encoding="utf-8", newline="") as handle:
+        text = handle.read()
+    block = expected_block(case, steps=steps)
+    span = expected_span(text)
+    lines = text.splitlines(keepends=True)
+    if span is None:
+        if text and not text.endswith("\n"):
+            text += "\n"
+        new_text = text + block
+    else:
+        start, end = span
+        new_text = "".join(lines[:start]) + block + "".join(lines[end:])
+    write_atomic(path, new_text, overwrite=True)
+    return new_text
+
+
+def cmd_new(args):
+    """Body of ``lstm-verify new``: write a fresh case file (refuses to overwrite)."""
+    act = None if args.activation in ("null", "linear", "none") else args.activation
+    rec = (None if args.recurrent_activation in ("null", "linear", "none")
+           else args.recurrent_activation)
+    text = new_case_text(units=args.units, input_dim=args.input_dim, steps=args.steps,
+                         batch=args.batch, activation=act, recurrent_activation=rec,
+                         seed=args.seed, asymmetric=not args.symmetric,
+                         with_expected=args.with_expected)
+    load_check = yaml.safe_load(text)  # the text must be a valid case before it is written
+    parse_case(load_check, args.path)
+    write_atomic(args.path, text, overwrite=args.force)
+    print(f"wrote {args.path}")
+    return 0

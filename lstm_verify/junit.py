@@ -1,0 +1,53 @@
+"""JUnit XML for CI systems: one <testcase> per case.
+
+A failing case gets <failure message=verdict> with the plain-text gate table as
+its body; a case that could not be checked (bad file, Keras capture failed) gets
+<error>.  The file named by --junit-xml is a report file: like pytest's own
+--junitxml, it replaces its previous output, but atomically, so a CI system
+never reads half a file.
+"""
+
+import io
+import xml.etree.ElementTree as ET
+
+from .files import write_atomic
+from .report import summary_counts
+
+
+def render_plain(result, width=100):
+    """The gate table ``verify`` prints, as plain text (no colour codes)."""
+    from rich.console import Console
+
+    from . import report
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, color_system=None, force_terminal=False,
+                      highlight=False, soft_wrap=False)
+    report.render(console, result)
+    return buffer.getvalue()
+
+
+def to_xml(results, suite_name="lstm-verify"):
+    """The JUnit XML text for a list of verify Results."""
+    counts = summary_counts(results)
+    suite = ET.Element("testsuite", name=suite_name, tests=str(len(results)),
+                       failures=str(counts["failed"]), errors=str(counts["errors"]),
+                       skipped="0")
+    for result in results:
+        case = ET.SubElement(suite, "testcase", classname=result.file, name=result.name)
+        if result.status == "fail":
+            failure = ET.SubElement(case, "failure", message=result.verdict or "mismatch")
+            failure.text = render_plain(result)
+        elif result.status == "error":
+            error = ET.SubElement(case, "error", message=result.error or "error")
+            error.text = result.error
+        elif result.status == "known-mistake":
+            ET.SubElement(case, "system-out").text = result.verdict
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def write(path, results):
+    """Write the report atomically; an earlier report at ``path`` is replaced."""
+    return write_atomic(path, to_xml(results), overwrite=True)

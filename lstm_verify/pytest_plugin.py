@@ -1,0 +1,80 @@
+"""pytest plugin: every case file is a test (``pytest cases/``).
+
+Which YAML files are cases: a ``.yaml``/``.yml`` file whose text has top-level
+``weights:`` and ``inputs:`` keys.  The test is textual on purpose, so a case
+that is not valid YAML still becomes a (failing) item with its one-paragraph
+error, while other projects' YAML files (CI configs, fixtures) are never
+collected.  ``lstm_verify_collect = false`` in the ini file turns collection off.
+
+Keras is imported at the first item run, not at collection, and once per
+process (each pytest-xdist worker has its own).
+"""
+
+import re
+
+import pytest
+
+from .errors import CaseError
+from .junit import render_plain
+
+CASE_SUFFIXES = (".yaml", ".yml")
+_TOP_LEVEL_KEY = r"^{}\s*:"
+
+
+def looks_like_case(path):
+    """True when the file has top-level ``weights:`` and ``inputs:`` keys."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return all(re.search(_TOP_LEVEL_KEY.format(key), text, re.MULTILINE)
+               for key in ("weights", "inputs"))
+
+
+def pytest_addoption(parser):
+    parser.addini("lstm_verify_collect", type="bool", default=True,
+                  help="collect lstm-verify case files (*.yaml with weights and inputs)")
+
+
+def pytest_collect_file(file_path, parent):
+    if file_path.suffix not in CASE_SUFFIXES:
+        return None
+    if not parent.config.getini("lstm_verify_collect") or not looks_like_case(file_path):
+        return None
+    return CaseFile.from_parent(parent, path=file_path)
+
+
+class CaseFile(pytest.File):
+    def collect(self):
+        yield CaseItem.from_parent(self, name=self.path.stem)
+
+
+class CaseFailed(Exception):
+    """A case whose status is fail or error; carries the verify Result."""
+
+    def __init__(self, result):
+        super().__init__(result.verdict or result.error)
+        self.result = result
+
+
+class CaseItem(pytest.Item):
+    def runtest(self):
+        import warnings
+
+        from .verify import verify_files
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module="keras")
+            result = next(verify_files([self.path]))
+        self.user_properties.append(("status", result.status))
+        if result.status not in ("pass", "known-mistake"):
+            raise CaseFailed(result)
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, CaseFailed):
+            return render_plain(excinfo.value.result)
+        if isinstance(excinfo.value, CaseError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        return self.path, None, f"case {self.name}"

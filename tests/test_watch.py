@@ -1,0 +1,67 @@
+"""watch PATH in a real subprocess: report, edit (by rename), half-written file, Ctrl-C."""
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+
+from conftest import CASES, ROOT
+
+GOOD = (CASES / "two-steps-linear.yaml").read_text()
+H1 = "c: [1, 0], h: [1, 0]}"
+
+
+def read_until(lines, marker, timeout):
+    """Lines up to and including the next one containing ``marker``."""
+    seen = []
+    while True:
+        line = lines.get(timeout=timeout)
+        assert line is not None, "watch exited early:\n" + "".join(seen)
+        seen.append(line)
+        if marker in line:
+            return "".join(seen)
+
+
+def save_by_rename(path, text):
+    """Save the way many editors do: write a new file, rename it over the old one."""
+    tmp = path.with_name(path.name + ".swp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def test_watch_reverifies_on_save_and_stops_on_ctrl_c(tmp_path):
+    case = tmp_path / "case.yaml"
+    case.write_text(GOOD)
+    assert H1 in GOOD
+    proc = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "watch", str(case),
+                             "--interval", "0.05"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    lines = queue.Queue()
+
+    def pump():
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        first = read_until(lines, "watching", timeout=180)
+        assert "PASS" in first and "FAIL" not in first
+
+        save_by_rename(case, GOOD.replace(H1, "c: [1, 0], h: [9, 0]}"))
+        second = read_until(lines, "watching", timeout=60)
+        assert "FAIL" in second and "9" in second
+
+        case.write_text(GOOD[: GOOD.index("weights:") + 30])   # half-written
+        third = read_until(lines, "watching", timeout=60)
+        assert "ERROR" in third and "Traceback" not in third
+
+        case.write_text(GOOD)   # fixed again: watch kept going
+        fourth = read_until(lines, "watching", timeout=60)
+        assert "PASS" in fourth
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=30)
+    assert code == 0
