@@ -28,6 +28,9 @@ def cmd_verify(args):
     from .verify import collect, verify_files
 
     files = collect(args.paths)
+    if args.junit_xml:
+        from . import junit
+        junit.check_target(args.junit_xml, force=args.force)   # refuse before any work
     if not args.verbose:
         warnings.filterwarnings("ignore", module="keras")
     results = []
@@ -46,7 +49,7 @@ def cmd_verify(args):
         report.render_summary(console, results)
     if args.junit_xml:
         from . import junit
-        junit.write(args.junit_xml, results)
+        junit.write(args.junit_xml, results, force=args.force)
     if any(r.status == "error" for r in results):
         return EXIT_BAD_INPUT
     if any(r.status == "fail" for r in results):
@@ -156,7 +159,10 @@ def build_parser():
     verify.add_argument("--verbose", action="store_true",
                         help="let TensorFlow's own log lines through")
     verify.add_argument("--junit-xml", metavar="FILE",
-                        help="also write a JUnit XML report for CI (replaces FILE atomically)")
+                        help="also write a JUnit XML report for CI (atomically; replaces an "
+                             "earlier JUnit report, any other file only with --force)")
+    verify.add_argument("--force", action="store_true",
+                        help="let --junit-xml replace a file that is not a JUnit report")
 
     calc = add("calc", cmd_calc)
     calc.add_argument("path", metavar="PATH", help="a case file")

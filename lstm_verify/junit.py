@@ -3,12 +3,16 @@
 A failing case gets <failure message=verdict> with the plain-text gate table as
 its body; a case that could not be checked (bad file, Keras capture failed) gets
 <error>.  The file named by --junit-xml is a report file: like pytest's own
---junitxml, it replaces its previous output, but atomically, so a CI system
-never reads half a file.
+--junitxml, it replaces its previous output, atomically, so a CI system never
+reads half a file.  Unlike pytest, it replaces only an earlier JUnit report: a
+path that holds anything else (a mistyped case file, say) needs --force.
 """
 
 import io
 import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from .errors import CaseError
 
 from .files import write_atomic
 from .report import summary_counts
@@ -48,6 +52,24 @@ def to_xml(results, suite_name="lstm-verify"):
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def write(path, results):
-    """Write the report atomically; an earlier report at ``path`` is replaced."""
+def is_junit_report(path):
+    """True when ``path`` holds a JUnit XML report (ours or any tool's)."""
+    with open(path, "rb") as handle:
+        head = handle.read(4096).lstrip()
+    return head.startswith(b"<?xml") and (b"<testsuites" in head or b"<testsuite" in head)
+
+
+def check_target(path, force=False):
+    """Refuse (CaseError) to write over a file that is not an earlier JUnit report."""
+    path = Path(path)
+    if force or not path.exists() or path.is_dir():
+        return   # a folder or a missing parent is reported by write_atomic
+    if not is_junit_report(path):
+        raise CaseError("--junit-xml: the file exists and is not a JUnit XML report; "
+                        "refusing to replace it (pass --force to replace it anyway)", path)
+
+
+def write(path, results, force=False):
+    """Write the report atomically; only an earlier JUnit report is replaced without force."""
+    check_target(path, force)
     return write_atomic(path, to_xml(results), overwrite=True)

@@ -12,7 +12,7 @@ def test_junit_xml_from_verify(tmp_path):
     (folder / "ci.yaml").unlink()   # verify treats every .yaml it is given as a case
     report = tmp_path / "out" / "junit.xml"
     report.parent.mkdir()
-    report.write_text("old report")   # a report file is replaced, as CI tools expect
+    report.write_text('<?xml version="1.0"?>\n<testsuites><testsuite name="old"/></testsuites>')
     out = run_cli("verify", folder, "--junit-xml", report)
     assert out.returncode == 2, out.stdout + out.stderr   # the broken file is an error
     suite = ET.parse(report).getroot().find("testsuite")
@@ -33,3 +33,16 @@ def test_junit_xml_into_missing_folder_is_a_user_error(tmp_path):
                   tmp_path / "nope" / "junit.xml")
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "does not exist" in out.stdout + out.stderr
+
+
+def test_junit_xml_refuses_to_replace_a_file_that_is_not_a_report(tmp_path):
+    target = tmp_path / "two-steps-linear.yaml"   # e.g. a case file named by mistake
+    original = b"# my notes\nunits: 2\n"
+    target.write_bytes(original)
+    out = run_cli("verify", "cases/two-steps-linear.yaml", "--junit-xml", target)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "--force" in out.stdout + out.stderr and str(target) in out.stdout + out.stderr
+    assert target.read_bytes() == original
+    forced = run_cli("verify", "cases/two-steps-linear.yaml", "--junit-xml", target, "--force")
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    assert ET.parse(target).getroot().find("testsuite").get("tests") == "1"
