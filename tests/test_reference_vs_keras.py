@@ -6,6 +6,7 @@ captured from Keras's own cell, and the outputs with the real layer's.
 """
 
 import itertools
+import zlib
 
 import numpy as np
 import pytest
@@ -74,8 +75,10 @@ def test_options_against_keras(dtype, go_backwards, masked, zero_output):
 
 @pytest.mark.parametrize("activation,recurrent_activation", ACTIVATION_PAIRS)
 def test_activations_against_keras(activation, recurrent_activation):
-    case = random_case(hash((activation, recurrent_activation)) % 1000, activation,
-                       recurrent_activation, False, False, False, "float64")
+    # crc32, not hash(): str hashes change with every process (PYTHONHASHSEED), and a
+    # failure must be reproducible.
+    seed = zlib.crc32(f"{activation}/{recurrent_activation}".encode()) % 1000
+    case = random_case(seed, activation, recurrent_activation, False, False, False, "float64")
     # TensorFlow's exact gelu in float64 is off by up to 5e-9 (its erf is not), and the
     # error grows through the steps.
     atol = 1e-7 if activation == "gelu" else 1e-9
