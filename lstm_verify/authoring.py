@@ -23,7 +23,10 @@ def number(value):
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
     text = f"{value:.7g}"
-    return text if ("e" in text or "." in text) else text + ".0"
+    mantissa, e, exponent = text.partition("e")
+    if "." not in mantissa:   # YAML 1.1 (PyYAML) reads 1e-08 as a string, 1.0e-08 as a float
+        mantissa += ".0"
+    return mantissa + e + exponent
 
 
 def flow(array):

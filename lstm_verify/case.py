@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import npz_arrays
 from .checks import Reader, describe
 from .errors import CaseError
 from .weights import parse_weights
@@ -19,7 +20,8 @@ GATES = ("i", "f", "c_tilde", "o")
 STEP_KEYS = GATES + ("c", "h")
 TOP_KEYS = ("name", "description", "source", "units", "activation", "recurrent_activation",
             "use_bias", "go_backwards", "zero_output_for_mask", "dtype", "inputs", "mask",
-            "initial_state", "weights", "expected", "tolerance", "known_mistake")
+            "initial_state", "weights", "expected", "tolerance", "known_mistake",
+            "arrays")  # arrays: a sibling .npz whose entries the case names as npz:NAME
 EXPECTED_KEYS = ("h", "c", "sequence", "steps")
 DEFAULT_TOLERANCE = {"float32": {"atol": 1e-5, "rtol": 1e-5},
                      "float64": {"atol": 1e-9, "rtol": 1e-9}}
@@ -75,10 +77,10 @@ def load_case(path, max_values=MAX_VALUES):
     """Read and validate one case file; raise CaseError on any problem."""
     path = Path(path)
     data, lines = load_yaml(path, max_values=max_values)
-    return parse_case(data, path, lines)
+    return parse_case(data, path, lines, max_values=max_values)
 
 
-def parse_case(data, path, lines=None):
+def parse_case(data, path, lines=None, max_values=MAX_VALUES):
     """Validate an already-read document (a dict) into a Case."""
     path = Path(path)
     r = Reader(path, lines or {})
@@ -86,6 +88,7 @@ def parse_case(data, path, lines=None):
         raise CaseError(f"holds {describe(data)}, expected a mapping with at least the keys "
                         "inputs and weights", path)
     r.keys(data, "", TOP_KEYS)
+    data = npz_arrays.resolve(r, data, path, max_values)  # npz:NAME -> the entry's array
     for key in ("inputs", "weights"):
         if key not in data:
             raise CaseError(f"has no '{key}' key; every case needs inputs and weights", path,

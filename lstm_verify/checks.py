@@ -18,11 +18,15 @@ class Reader:
     def __init__(self, path, lines):
         self.path = path
         self.lines = lines
+        self.origins = {}  # key -> "file.npz entry 'NAME'" for arrays read from a .npz
 
     def fail(self, key, message):
         line = self.lines.get(key)
         if line is None and "[" in key:
             line = self.lines.get(key.split("[")[0])
+        origin = self.origins.get(key) or self.origins.get(key.split("[")[0])
+        if origin and origin not in message:
+            message += f" (the array comes from {origin})"
         return CaseError(message, self.path, key, line)
 
     def keys(self, mapping, key, allowed):
@@ -68,6 +72,8 @@ class Reader:
 
     def array(self, value, key, ndims, meaning, dtype=float):
         """A rectangular numeric array with one of the allowed ranks."""
+        if isinstance(value, np.ndarray):  # from a .npz: checked whole, never per element
+            return self._ndarray(value, key, ndims, meaning, dtype)
         shape = _shape(value)
         if shape is None:
             raise self.fail(key, f"is ragged (its rows have different lengths), expected "
@@ -100,6 +106,32 @@ class Reader:
             raise self.fail(key, f"contains a non-finite number (NaN or infinity) at "
                             f"position {bad}, expected finite numbers")
         if dtype is not bool and np.max(np.abs(arr)) > 1e30:
+            raise self.fail(key, "contains a number larger than 1e30 in magnitude; "
+                            "an LSTM case needs moderate numbers")
+        return arr
+
+    def _ndarray(self, value, key, ndims, meaning, dtype):
+        shape = "x".join(map(str, value.shape)) or "a single number"
+        if value.ndim not in ndims:
+            want = " or ".join(f"{n}-D" for n in ndims)
+            raise self.fail(key, f"is {shape}, expected a {want} array: {meaning}")
+        if 0 in value.shape:
+            raise self.fail(key, f"is empty (shape {shape}), expected {meaning} with no "
+                            "empty axis")
+        if dtype is bool:
+            if value.dtype.kind != "b" and not (value.dtype.kind in "iu"
+                                               and np.isin(value, (0, 1)).all()):
+                raise self.fail(key, f"holds {value.dtype} values, expected true/false "
+                                "(or 1/0) only")
+            return value.astype(bool)
+        if value.dtype.kind not in "iuf":
+            raise self.fail(key, f"holds {value.dtype} values, expected numbers only")
+        arr = value.astype(float)
+        if not np.all(np.isfinite(arr)):
+            bad = _index(arr.shape, int(np.flatnonzero(~np.isfinite(arr.ravel()))[0]))
+            raise self.fail(key, f"contains a non-finite number (NaN or infinity) at "
+                            f"position {bad}, expected finite numbers")
+        if np.max(np.abs(arr)) > 1e30:
             raise self.fail(key, "contains a number larger than 1e30 in magnitude; "
                             "an LSTM case needs moderate numbers")
         return arr

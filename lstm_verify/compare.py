@@ -44,6 +44,12 @@ class Result:
     keras_vs_reference: float = None
     expected_vs_reference: float = None
     verdict: str = ""
+    # diagnose.Explanation of the author's mismatches (first divergence, diagnoses), when
+    # Keras agrees with the reference; diagnoses lists the mistakes that reproduce them.
+    explanation: object = None
+    diagnoses: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)   # e.g. symmetry.warning: not failures
+    engines: list = field(default_factory=list)    # engines.Outcome per --against engine
 
 
 def keras_tolerance(case):
@@ -129,6 +135,14 @@ def judge(case, reference, keras):
         m.why = explain_value(case, reference, m)
     n_given = sum(arr.size for _, _, arr in expected_arrays(case))
     overflow = _non_finite_note(case, reference, keras)
+    explanation = likely = None
+    first = author_bad[0] if author_bad else None
+    if author_bad and not keras_bad and not overflow:
+        from .diagnose import explain_mismatches   # here: diagnose imports compare
+        explanation = explain_mismatches(case, author_bad)
+        first = explanation.first
+        if explanation.diagnoses:
+            likely = "; or ".join(d.text for d in explanation.diagnoses[:3])
     if keras_bad and overflow:
         status = "fail"
         verdict = overflow
@@ -139,9 +153,10 @@ def judge(case, reference, keras):
     elif case.known_mistake:
         if author_bad:
             status = "known-mistake"
-            verdict = (f"known mistake, confirmed: {case.known_mistake} "
+            unexplained = "" if likely else "; no diagnosis reproduces the author's numbers"
+            verdict = (f"known mistake, confirmed: {likely or case.known_mistake} "
                        f"({len(author_bad)} of the author's {n_given} numbers differ, first "
-                       f"{describe_position(author_bad[0])})")
+                       f"{describe_position(first)}){unexplained}")
         else:
             status = "fail"
             verdict = ("marked known_mistake, but the author's numbers now match the "
@@ -149,7 +164,8 @@ def judge(case, reference, keras):
     elif author_bad:
         status = "fail"
         verdict = (f"{len(author_bad)} of the author's {n_given} numbers differ from the "
-                   f"reference and Keras; first {describe_position(author_bad[0])}")
+                   f"reference and Keras; first {describe_position(first)}"
+                   + (f"; likely: {likely}" if likely else ""))
     else:
         status = "pass"
         checked = f"the author's {n_given} numbers agree" if n_given else "no author numbers"
@@ -157,7 +173,8 @@ def judge(case, reference, keras):
     return Result(file=str(case.path), name=case.name, status=status, case=case,
                   reference=reference, keras=keras, mismatches=mismatches,
                   keras_vs_reference=keras_diff, expected_vs_reference=expected_diff,
-                  verdict=verdict)
+                  verdict=verdict, explanation=explanation,
+                  diagnoses=explanation.diagnoses if explanation else [])
 
 
 def _non_finite_note(case, reference, keras):

@@ -69,8 +69,8 @@ def render(console, result, all_steps=False):
     word, style = STATUS_STYLE[result.status]
     console.rule(f"[{style}]{word}[/] {escape(result.name)}  [dim]{escape(result.file)}[/]",
                  align="left")
-    if result.case is None:
-        console.print(f"[red]{escape(result.error)}[/]")
+    if result.case is None:   # soft_wrap: a long path must stay one piece to be copied
+        console.print(f"[red]{escape(result.error)}[/]", soft_wrap=True)
         return
     case = result.case
     if case.description:
@@ -101,9 +101,52 @@ def render(console, result, all_steps=False):
             console.print(f"    [cyan]{m.why}[/]")
     if len(result.mismatches) > 20:
         console.print(f"  ... and {len(result.mismatches) - 20} more (see --json)")
+    _render_explanation(console, result)
+    _render_engines(console, result)
     if result.error:
-        console.print(f"[red]{result.error}[/]")
-    console.print(f"[{style}]{word}[/]: {result.verdict or result.error}")
+        console.print(f"[red]{escape(result.error)}[/]", soft_wrap=True)
+    console.print(f"[{style}]{word}[/]: {escape(result.verdict or result.error)}",
+                  soft_wrap=True)
+
+
+ENGINE_MARK = {"pass": "[green]✓ agrees[/]", "fail": "[red]✗ disagrees[/]",
+               "skipped": "[yellow]skipped[/]", "error": "[red]✗ error[/]"}
+
+
+def _render_engines(console, result):
+    """verify --against: each engine's max |diff| from the reference, side by side."""
+    from rich.table import Table
+
+    if not result.engines:
+        return
+    table = Table(title="engines vs the reference (max |diff|)", title_justify="left")
+    for column in ("engine", "h", "c", "sequence", "", "version / note"):
+        table.add_column(column, justify="right" if column in ("h", "c", "sequence") else
+                         "left")
+    for o in result.engines:
+        diffs = [f"{o.max_abs_diff[q]:.2g}" if q in o.max_abs_diff else "-"
+                 for q in ("h", "c", "sequence")]
+        table.add_row(o.engine, *diffs, ENGINE_MARK[o.status],
+                      escape(" ".join(p for p in (o.version, o.note) if p)))
+    console.print(table)
+
+
+def _render_explanation(console, result):
+    """The first divergence, each mistake that reproduces the author's numbers, warnings."""
+    explanation = result.explanation
+    if explanation is not None and explanation.first is not None:
+        m = explanation.first
+        console.print(f"  first divergence: {describe_position(m)}: author {fmt(m.expected)}, "
+                      f"reference {fmt(m.reference)}")
+        for d in explanation.diagnoses:
+            console.print(f"  [yellow]diagnosis:[/] {escape(d.text)} ({d.id}); recomputed "
+                          f"that way, all {explanation.given} of the author's numbers come out")
+        if explanation.note:
+            console.print(f"  {escape(explanation.note)}")
+        if explanation.diagnoses and result.case.known_mistake:
+            console.print(f"  recorded as: {escape(result.case.known_mistake)}")
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/] {escape(warning)}")
 
 
 def summary_counts(results):
@@ -140,7 +183,21 @@ def result_json(result):
                         "expected": _number(m.expected), "reference": _number(m.reference),
                         "keras": _number(m.keras), "between": m.between}
                        for m in result.mismatches],
+        "diagnoses": [{"id": d.id, "detail": d.detail} for d in result.diagnoses],
+        "first_divergence": _position_json(result.explanation),
+        "warnings": list(result.warnings),
+        **({"engines": [{"engine": o.engine, "status": o.status, "note": o.note,
+                         "version": o.version,
+                         "max_abs_diff": {q: _number(v) for q, v in o.max_abs_diff.items()}}
+                        for o in result.engines]} if result.engines else {}),
     }
+
+
+def _position_json(explanation):
+    if explanation is None or explanation.first is None:
+        return None
+    m = explanation.first
+    return {"quantity": m.quantity, "t": m.t, "batch": m.batch, "unit": m.unit}
 
 
 def to_json(results):

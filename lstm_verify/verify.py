@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from . import reference
+from . import reference, symmetry
 from .case import load_case
 from .compare import Result, judge
 from .errors import CaseError
@@ -49,7 +49,10 @@ def verify_case(case, verbose=False):
     except keras_run.KerasMismatch as exc:
         return Result(file=str(case.path), name=case.name, status="error",
                       error=f"Keras gate capture failed: {exc}", case=case, reference=ref)
-    return judge(case, ref, ker)
+    result = judge(case, ref, ker)
+    blind = symmetry.warning(case)   # a case that cannot catch a gate-order mistake
+    result.warnings += [blind] if blind else []
+    return result
 
 
 def verify_files(files, verbose=False, **load_options):

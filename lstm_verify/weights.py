@@ -15,6 +15,15 @@ def parse_weights(r, weights, case, units_given):
     if not isinstance(weights, dict):
         raise r.fail("weights", f"is {describe(weights)}, expected a mapping with kernel, "
                      "recurrent_kernel and bias")
+    layout = weights.get("layout", "keras")
+    if layout != "keras":  # another framework's names, shapes and gate order (layouts.py)
+        from . import layouts
+        if layout not in layouts.LAYOUTS:
+            raise r.fail("weights.layout", f"is {describe(layout)}, expected one of "
+                         f"{', '.join(layouts.LAYOUTS)}")
+        w = layouts.parse(r, weights, case, units_given, layout)
+        return w.kernel, w.recurrent_kernel, w.keras_bias()
+    weights = {k: v for k, v in weights.items() if k != "layout"}
     from .textbook import is_textbook, textbook_form
     if is_textbook(weights):  # textbook forms are known by their keys (W_i, U_i, Wcat_i, ...)
         return textbook_form(r, weights, case, units_given, WEIGHT_KEYS)

@@ -51,6 +51,8 @@ def outside_span(text):
 def test_number_formatting():
     assert number(3.0) == "3" and number(-0.5) == "-0.5"
     assert number(1 / 3) == "0.3333333"
+    for value in (1e-8, 2e-6, 1e20, -3e-7, 1.5e-8):   # PyYAML reads "1e-08" as a string
+        assert yaml.safe_load(number(value)) == pytest.approx(value, rel=1e-6)
     assert flow(np.array([[1.0, 0.25]])) == "[[1, 0.25]]"
 
 

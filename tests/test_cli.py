@@ -47,6 +47,16 @@ def test_bad_input_exits_2_with_one_paragraph_and_no_traceback(tmp_path):
         assert "weights" in result.stderr + result.stdout
 
 
+def test_error_keeps_a_long_path_in_one_piece(tmp_path):
+    # the terminal report used to wrap at 80 columns, cutting a long path in two
+    folder = tmp_path / ("a-rather-long-folder-name-for-cases-" * 3)
+    folder.mkdir()
+    bad = folder / "bad.yaml"
+    bad.write_text("inputs: [[1, 0]]\nweights:\n  kernel: [[1, 2]]\n")
+    result = run_cli("verify", bad)
+    assert result.returncode == 2 and str(bad) in result.stdout, result.stdout
+
+
 def test_usage_errors_exit_2(tmp_path):
     assert run_cli("verify").returncode == 2
     assert run_cli("frobnicate").returncode == 2

@@ -1,0 +1,168 @@
+"""``convert``: rewrite a case's ``weights`` block in another framework's layout.
+
+Only the lines of the top-level ``weights:`` block change (located with PyYAML's
+composer marks, as ``record`` does for ``expected``); every other line stays byte for
+byte.  Numbers are written with Python's shortest exact repr, so a conversion never
+rounds: reading the new case gives exactly the same Keras matrices (checked before
+anything is written).
+"""
+
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from . import layouts, npz_arrays
+from .case import load_case, parse_case
+from .checks import Reader
+from .errors import CaseError
+from .files import write_atomic
+from .yaml_source import MAX_VALUES, load_yaml
+
+SHAPES = {
+    "kernel": "[input_dim, 4*units], blocks i, f, c, o",
+    "recurrent_kernel": "[units, 4*units], blocks i, f, c, o",
+    "bias": "[4*units], blocks i, f, c, o",
+    "weight_ih": "[4*hidden_size, input_size], rows i, f, g, o",
+    "weight_hh": "[4*hidden_size, hidden_size], rows i, f, g, o",
+    "bias_ih": "[4*hidden_size]", "bias_hh": "[4*hidden_size]",
+    "W": "[num_directions, 4*hidden_size, input_size], rows i, o, f, c",
+    "R": "[num_directions, 4*hidden_size, hidden_size], rows i, o, f, c",
+    "B": "[num_directions, 8*hidden_size] = [Wb, Rb]",
+}
+TF1_SHAPES = {"kernel": "[input_dim + units, 4*units]: rows x then h, blocks i, j, f, o",
+              "bias": "[4*units], blocks i, j, f, o"}
+
+
+def number(value):
+    """A float as YAML text that reads back to exactly the same float."""
+    value = float(value)
+    if value.is_integer() and abs(value) < 2 ** 53:
+        return str(int(value))
+    text = repr(value)
+    if "e" in text and "." not in text.split("e")[0]:
+        mantissa, exponent = text.split("e")   # PyYAML reads 1e-05 as text; 1.0e-05 is a float
+        text = f"{mantissa}.0e{exponent}"
+    return text
+
+
+def _flow(array):
+    array = np.asarray(array)
+    if array.ndim == 0:
+        return number(array)
+    return "[" + ", ".join(_flow(row) for row in array) + "]"
+
+
+def _block_list(array, indent):
+    """A 2-D or 3-D array as YAML block sequences of flow rows."""
+    pad = " " * indent
+    if array.ndim == 2:
+        return [f"{pad}- {_flow(row)}" for row in array]
+    lines = []
+    for matrix in array:   # "- - [row]" then "  - [row]": a list of matrices
+        rows = [_flow(row) for row in matrix]
+        lines.append(f"{pad}- - {rows[0]}")
+        lines += [f"{pad}  - {row}" for row in rows[1:]]
+    return lines
+
+
+def weights_block(layout, arrays, source):
+    """The ``weights:`` block (YAML text) holding ``arrays`` (key -> array) in ``layout``."""
+    lines = ["weights:"]
+    if layout != "keras":
+        lines.append(f"  layout: {layout}   # gates {layouts.GATE_NAMES[layout]}; converted "
+                     f"from {source} by lstm-verify convert")
+    shapes = {**SHAPES, **TF1_SHAPES} if layout == "tf1" else SHAPES
+    for key, value in arrays.items():
+        value = np.asarray(value, dtype=float)
+        meaning = shapes.get(key, "[units, input_dim]" if key[:2] == "W_" else
+                             "[units, units]" if key[:2] == "R_" else "[units]")
+        comment = f"   # {'x'.join(map(str, value.shape))}: {meaning}" if value.ndim else ""
+        if key == "forget_bias":
+            comment = "   # added to f's pre-activation at run time (already in bias if 0)"
+        if value.ndim <= 1:
+            lines.append(f"  {key}: {_flow(value)}{comment}")
+        else:
+            lines.append(f"  {key}:{comment}")
+            lines += _block_list(value, 4)
+    return "\n".join(lines) + "\n"
+
+
+def block_span(text, name):
+    """(first line, end line) of a top-level key's block, 0-based, end exclusive, or None.
+    Trailing blank and comment-only lines stay outside (they belong to what follows)."""
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    lines = text.splitlines(keepends=True)
+    for key, value in root.value:
+        if isinstance(key, yaml.ScalarNode) and key.value == name:
+            start = key.start_mark.line
+            end = min(value.end_mark.line + (1 if value.end_mark.column > 0 else 0),
+                      len(lines))
+            while end > start + 1 and lines[end - 1].strip()[:1] in ("", "#"):
+                end -= 1
+            return start, end
+    return None
+
+
+def source_weights(path, max_values=MAX_VALUES):
+    """(Case, layouts.Weights, source layout name) of a case file; a two-bias source keeps
+    its two biases apart, so pytorch -> onnx -> pytorch is exact too."""
+    path = Path(path)
+    case = load_case(path, max_values=max_values)        # every check, before anything else
+    data, lines = load_yaml(path, max_values=max_values)
+    r = Reader(path, lines)
+    data = npz_arrays.resolve(r, data, path, max_values)
+    weights = data["weights"]
+    layout = weights.get("layout", "keras")
+    if layout == "keras":
+        keys = "textbook" if any(k not in ("kernel", "recurrent_kernel", "bias", "layout")
+                                 for k in weights) else "keras"
+        return case, layouts.Weights(case.kernel, case.recurrent_kernel, case.bias), keys
+    return case, layouts.parse(r, weights, case, data.get("units"), layout), layout
+
+
+def convert(path, to, forget_bias=0.0, max_values=MAX_VALUES):
+    """(new case text, mapping lines) for the case at ``path`` with weights in layout ``to``."""
+    if to not in layouts.LAYOUTS:
+        raise CaseError(f"--to is '{to}', expected one of {', '.join(layouts.LAYOUTS)}")
+    case, w, source = source_weights(path, max_values)
+    if forget_bias and not case.use_bias:
+        raise CaseError("--forget-bias needs a bias, but the case has use_bias: false", path)
+    arrays = layouts.export(to, w, forget_bias=forget_bias)
+    with open(path, encoding="utf-8", newline="") as handle:
+        text = handle.read()
+    start, end = block_span(text, "weights")
+    lines = text.splitlines(keepends=True)
+    new_text = "".join(lines[:start]) + weights_block(to, arrays, source) + "".join(lines[end:])
+    two = w.bias_h is not None
+    mapping = [] if source in ("keras", "textbook") else layouts.mapping_lines(
+        source, case.input_dim, case.units, case.use_bias, two)   # read: the same equalities
+    mapping += layouts.mapping_lines(to, case.input_dim, case.units, case.use_bias, two)
+    mapping += _check_exact(case, new_text, path, max_values, forget_bias)
+    return new_text, mapping
+
+
+def _check_exact(case, new_text, path, max_values, forget_bias):
+    """Read the converted case back: its Keras matrices must equal the original's."""
+    again = parse_case(yaml.safe_load(new_text), path, max_values=max_values)
+    pairs = [(case.kernel, again.kernel), (case.recurrent_kernel, again.recurrent_kernel),
+             (case.bias, again.bias)]
+    worst = max(0.0 if a is None else float(np.max(np.abs(a - b))) for a, b in pairs)
+    if all((a is None and b is None) or np.array_equal(a, b) for a, b in pairs):
+        return ["read back: the same Keras kernel, recurrent_kernel and bias, exactly"]
+    if forget_bias:   # (b - forget_bias) + forget_bias can round in the last bit
+        note = (f"read back: differs by up to {worst:.3g} (rounding of bias_f - forget_bias "
+                "+ forget_bias); use --forget-bias 0 for an exact copy")
+        return [note]
+    raise AssertionError(f"conversion is not exact (max |diff| {worst:.3g}): a bug")
+
+
+def run(path, to, output=None, force=False, forget_bias=0.0, max_values=MAX_VALUES):
+    """Body of ``lstm-verify convert``: returns (text for stdout or None, mapping lines)."""
+    new_text, mapping = convert(path, to, forget_bias=forget_bias, max_values=max_values)
+    if output is None:
+        return new_text, mapping
+    write_atomic(output, new_text, overwrite=force)
+    return None, mapping + [f"wrote {output}"]

@@ -1,0 +1,210 @@
+"""Other implementations of the same LSTM, run on a case and compared with the reference.
+
+``verify --against keras,torch,onnxruntime,keras-jax,keras-torch``:
+
+- ``torch``: ``torch.nn.LSTM`` with the weights in PyTorch's layout (layouts.py);
+  go_backwards is the input flipped in time (Keras then returns the outputs in that
+  processing order, as torch does for the flipped input).
+- ``onnxruntime``: a one-node ONNX ``LSTM`` model built with onnx.helper and run by
+  ONNX Runtime (onnx_engine.py); go_backwards is ``direction: reverse`` (ONNX keeps Y in
+  input order, so Y is flipped back into Keras's processing order).
+- ``keras-jax``, ``keras-torch``: Keras itself on another backend, in a subprocess with
+  KERAS_BACKEND set (keras_backends.py).
+
+None of these imports TensorFlow.  Each gives the final h, c and the sequence; where an
+engine cannot express a case (an activation torch's LSTM does not have, a mask) it is
+skipped with the reason, never approximated.
+"""
+
+import importlib.util
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import layouts
+from .compare import KERAS_FLOOR
+from .errors import CaseError
+from .onnx_engine import onnx_unsupported, run_onnxruntime
+
+ENGINES = ("keras", "torch", "onnxruntime", "keras-jax", "keras-torch")
+NEEDS = {"torch": ("torch",), "onnxruntime": ("onnx", "onnxruntime"),
+         "keras-jax": ("keras", "jax"), "keras-torch": ("keras", "torch")}
+EXTRA = {"torch": "torch", "onnxruntime": "onnx", "keras-jax": "jax", "keras-torch": "torch"}
+
+
+@dataclass
+class Outcome:
+    """One engine on one case. ``status``: pass, fail, skipped (absent, or the case is
+    beyond it) or error (it crashed). ``max_abs_diff``: h, c, sequence vs the reference."""
+
+    engine: str
+    status: str
+    note: str = ""
+    version: str = ""
+    max_abs_diff: dict = field(default_factory=dict)
+
+
+def parse_against(text):
+    """The engine names of ``--against a,b,c`` (keras, the verifier's own, always runs)."""
+    names = [n.strip() for n in (text or "").split(",") if n.strip()]
+    for name in names:
+        if name not in ENGINES:
+            raise CaseError(f"--against: '{name}' is not an engine; known engines: "
+                            f"{', '.join(ENGINES)}")
+    return list(dict.fromkeys(n for n in names if n != "keras"))
+
+
+def missing_modules(engine):
+    """The modules ``engine`` needs that cannot be imported here (none: it can run)."""
+    missing = []
+    for module in NEEDS[engine]:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):   # a finder refusing it, or a broken stub
+            found = False
+        if not found:
+            missing.append(module)
+    return missing
+
+
+# ------------------------------------------------------------------------- torch
+
+def torch_unsupported(case):
+    if (case.activation, case.recurrent_activation) != ("tanh", "sigmoid"):
+        return ("torch.nn.LSTM computes sigmoid gates and tanh only; this case has "
+                f"activation={case.activation or 'linear'}, recurrent_activation="
+                f"{case.recurrent_activation or 'linear'}")
+    if case.mask is not None and not case.mask.all():   # an all-true mask changes nothing
+        return ("torch.nn.LSTM has no per-step mask (packed sequences only drop trailing "
+                "steps, with zero outputs, not Keras's carried state and output)")
+    return None
+
+
+def run_torch(case):
+    """(h (B, U), c (B, U), sequence (B, T, U), version) from torch.nn.LSTM."""
+    import torch
+
+    dtype = torch.float64 if case.dtype == "float64" else torch.float32
+    lstm = torch.nn.LSTM(case.input_dim, case.units, bias=case.use_bias, batch_first=True,
+                         dtype=dtype)
+    params = layouts.export("pytorch", layouts.Weights(case.kernel, case.recurrent_kernel,
+                                                       case.bias))
+    with torch.no_grad():
+        for key, value in params.items():
+            getattr(lstm, f"{key}_l0").copy_(torch.tensor(value, dtype=dtype))
+        # Keras's go_backwards reads x_T first and returns outputs in that order: the
+        # same as a forward LSTM over the time-reversed input
+        x = case.inputs[:, ::-1] if case.go_backwards else case.inputs
+        state = tuple(torch.tensor(s[None], dtype=dtype) for s in (case.h0, case.c0))
+        sequence, (h, c) = lstm(torch.tensor(x.copy(), dtype=dtype), state)   # (B, T, U)
+    as64 = lambda t: t.detach().numpy().astype(np.float64)
+    return as64(h[0]), as64(c[0]), as64(sequence), f"torch {torch.__version__}"
+
+
+# ------------------------------------------------------------------------- running
+
+def engine_tolerance(case, dtype):
+    """Keras's tolerance against the reference, for an engine computing in ``dtype``."""
+    floor = KERAS_FLOOR[dtype]
+    return max(case.atol, floor["atol"]), max(case.rtol, floor["rtol"])
+
+
+def judge_engine(engine, case, reference, h, c, sequence, version, dtype):
+    atol, rtol = engine_tolerance(case, dtype)
+    diffs, ok = {}, True
+    for name, got, want in (("h", h, reference.final_h), ("c", c, reference.final_c),
+                            ("sequence", sequence, reference.sequence)):
+        got = np.asarray(got, dtype=np.float64).reshape(want.shape)
+        with np.errstate(invalid="ignore"):
+            diffs[name] = float(np.max(np.abs(got - want)))
+            ok &= bool(np.all(np.abs(got - want) <= atol + rtol * np.abs(want)))
+    note = ("ran in float32 (ONNX Runtime's CPU LSTM has no float64); float32 tolerance"
+            if dtype != case.dtype else "")
+    return Outcome(engine, "pass" if ok else "fail", note, version, diffs)
+
+
+class Runner:
+    """Runs the chosen engines on case after case; keeps Keras-backend workers alive."""
+
+    def __init__(self, engines):
+        self.engines = list(engines)
+        self.workers = {}
+        self.absent = {e: missing_modules(e) for e in self.engines}
+
+    def run(self, case, reference):
+        return [self._one(engine, case, reference) for engine in self.engines]
+
+    def _one(self, engine, case, reference):
+        if self.absent[engine]:
+            return Outcome(engine, "skipped", f"not installed ({', '.join(self.absent[engine])} "
+                           f"missing): pip install 'lstm-verify[{EXTRA[engine]}]'")
+        why = {"torch": torch_unsupported, "onnxruntime": onnx_unsupported}.get(
+            engine, lambda case: None)(case)
+        if why:
+            return Outcome(engine, "skipped", f"cannot express this case: {why}")
+        try:
+            if engine == "torch":
+                h, c, seq, version = run_torch(case)
+                dtype = case.dtype
+            elif engine == "onnxruntime":
+                h, c, seq, version = run_onnxruntime(case)
+                dtype = "float32"
+            else:
+                h, c, seq, version = self._worker(engine).run(case)
+                dtype = case.dtype
+        except Exception as exc:   # an engine's own failure is reported, not hidden
+            return Outcome(engine, "error", f"{type(exc).__name__}: {exc}")
+        return judge_engine(engine, case, reference, h, c, seq, version, dtype)
+
+    def _worker(self, engine):
+        """The engine's Keras worker; one that failed to start is not retried per case."""
+        from .keras_backends import Worker
+
+        if isinstance(self.workers.get(engine), Exception):
+            raise self.workers[engine]
+        if engine not in self.workers:
+            try:
+                self.workers[engine] = Worker(engine.split("-", 1)[1])
+            except Exception as exc:
+                self.workers[engine] = exc
+                raise
+        return self.workers[engine]
+
+    def check(self, result):
+        """Run the engines on a verify Result's case and attach their outcomes."""
+        if not self.engines or result.case is None or result.reference is None:
+            return result
+        return apply(result, self.run(result.case, result.reference))
+
+    def close(self):
+        for worker in self.workers.values():
+            if not isinstance(worker, Exception):
+                worker.close()
+        self.workers = {}
+
+
+def keras_outcome(result):
+    """The verifier's own Keras run (TensorFlow), in the same terms as the other engines."""
+    ref, ker = result.reference, result.keras
+    diffs = {}
+    for name, got, want in (("h", ker.final_h, ref.final_h), ("c", ker.final_c, ref.final_c),
+                            ("sequence", ker.sequence, ref.sequence)):
+        with np.errstate(invalid="ignore"):
+            diffs[name] = float(np.max(np.abs(got - want)))
+    bad = any(m.between == "keras-reference" for m in result.mismatches)
+    return Outcome("keras", "fail" if bad else "pass",
+                   "TensorFlow; gates above", "", diffs)
+
+
+def apply(result, outcomes):
+    """Attach engine outcomes to a verify Result; a disagreeing engine fails the case."""
+    result.engines = ([keras_outcome(result)] if result.keras is not None else []) + outcomes
+    bad = [o for o in outcomes if o.status in ("fail", "error")]
+    if bad and result.status in ("pass", "known-mistake"):
+        result.status = "fail"
+    if bad:
+        result.verdict = (result.verdict or "") + "; " + "; ".join(
+            f"{o.engine} disagrees with the reference (max |diff| "
+            f"{max(o.max_abs_diff.values()):.3g})" if o.status == "fail"
+            else f"{o.engine} failed to run: {o.note}" for o in bad)
+    return result

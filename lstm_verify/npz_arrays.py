@@ -1,0 +1,118 @@
+"""Arrays kept in a sibling ``.npz`` file, referenced from a case as ``npz:NAME``.
+
+A case with large weights or inputs names the file once at the top level,
+``arrays: model-layer.npz`` (relative to the case file's folder), and writes the
+string ``npz:NAME`` wherever an array goes.  References are replaced by the numpy
+arrays before the case is validated, so every shape check applies to them as to
+inline lists; ``Reader.origins`` remembers where each one came from so that an
+error can name the entry as well as the key.
+"""
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .checks import describe
+
+PREFIX = "npz:"
+ARRAY_KEYS = ("inputs", "mask", "initial_state", "weights", "expected")
+NUMERIC_KINDS = "biuf"  # bool, signed, unsigned, float; never object (no pickles)
+
+
+def resolve(r, data, case_path, max_values):
+    """``data`` with every ``npz:NAME`` string replaced by that entry's array."""
+    # only where arrays go, so a description that happens to start with "npz:" stays text
+    references = dict(_references({k: v for k, v in data.items() if k in ARRAY_KEYS}, ""))
+    if "arrays" not in data:
+        if references:
+            key, value = next(iter(references.items()))
+            raise r.fail(key, f"is '{value}', a reference into a .npz file, but the case has "
+                         "no top-level 'arrays' key naming that file (e.g. arrays: "
+                         "model-layer.npz next to the case)")
+        return data
+    npz_path = _npz_path(r, data["arrays"], Path(case_path))
+    if not references:
+        return data
+    arrays = {}
+    with _open(r, npz_path) as archive:
+        names = sorted(n[:-4] for n in archive.namelist() if n.endswith(".npy"))
+        for key, value in references.items():
+            name = value[len(PREFIX):]
+            if name not in names:
+                raise r.fail(key, f"is '{value}', but {npz_path.name} has no array named "
+                             f"'{name}'; it holds: {', '.join(names) or 'nothing'}")
+            arrays[key] = _read_entry(r, archive, npz_path, key, name, max_values)
+            r.origins[key] = f"{npz_path.name} entry '{name}'"
+    return _replace(data, "", arrays)
+
+
+def _references(value, key):
+    """(dotted key, 'npz:NAME') for every reference, keys named as yaml_source names them."""
+    if isinstance(value, str) and value.startswith(PREFIX):
+        yield key, value
+    elif isinstance(value, dict):
+        for name, child in value.items():
+            yield from _references(child, f"{key}.{name}" if key else str(name))
+    elif isinstance(value, list):
+        for n, child in enumerate(value):
+            yield from _references(child, f"{key}[{n}]")
+
+
+def _replace(value, key, arrays):
+    if key in arrays:
+        return arrays[key]
+    if isinstance(value, dict):
+        return {name: _replace(child, f"{key}.{name}" if key else str(name), arrays)
+                for name, child in value.items()}
+    if isinstance(value, list):
+        return [_replace(child, f"{key}[{n}]", arrays) for n, child in enumerate(value)]
+    return value
+
+
+def _npz_path(r, value, case_path):
+    if not isinstance(value, str) or not value.endswith(".npz"):
+        raise r.fail("arrays", f"is {describe(value)}, expected the name of a .npz file "
+                     "next to the case, such as model-layer.npz")
+    path = Path(value)
+    if path.is_absolute():
+        raise r.fail("arrays", f"is the absolute path {value}; give it relative to the "
+                     "case file's folder so the case and its arrays move together")
+    path = case_path.parent / path
+    if not path.is_file():
+        raise r.fail("arrays", f"names {value}, but {path} does not exist; keep the .npz "
+                     "file next to the case (it is written together with the case)")
+    return path
+
+
+def _open(r, npz_path):
+    try:
+        return zipfile.ZipFile(npz_path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise r.fail("arrays", f"names {npz_path.name}, which is not a readable .npz "
+                     f"file ({exc})") from None
+
+
+def _read_entry(r, archive, npz_path, key, name, max_values):
+    """One array, its header checked before its data is read (size, no pickled objects)."""
+    where = f"{npz_path.name} entry '{name}'"
+    try:
+        with archive.open(name + ".npy") as handle:
+            version = np.lib.format.read_magic(handle)
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                           (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+            if read_header is None:
+                raise ValueError(f".npy format version {version} is not a plain array")
+            shape, _, dtype = read_header(handle)
+            if dtype.kind not in NUMERIC_KINDS:
+                raise r.fail(key, f"refers to {where}, of type {dtype}; expected numbers "
+                             "(float, int or bool)")
+            count = int(np.prod(shape, dtype=np.int64))
+            if count > max_values:
+                raise r.fail(key, f"refers to {where}, which holds {count:,} values, more "
+                             f"than the {max_values:,} allowed; pass --max-values N to "
+                             "allow a genuinely large case")
+        with archive.open(name + ".npy") as handle:
+            return np.lib.format.read_array(handle, allow_pickle=False)
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise r.fail(key, f"refers to {where}, which cannot be read ({exc})") from None

@@ -1,0 +1,122 @@
+"""Gate orders, and cases that cannot tell them apart.
+
+Keras stores the four gates as column blocks i, f, c, o of kernel, recurrent_kernel and
+bias.  Reading those blocks in another order is the commonest hand-calculation mistake,
+and a case whose blocks are equal (constant-initialised weights, say) cannot catch it:
+every order gives the same numbers.  We find such orders by recomputing, not by
+inspecting the weights, so coincidences (a zero input hiding a kernel difference) count.
+"""
+
+from dataclasses import replace
+from itertools import permutations
+
+import numpy as np
+
+from . import reference
+from .compare import expected_arrays, trace_value
+
+KERAS_ORDER = ("i", "f", "c", "o")
+ORDERS = [order for order in permutations(KERAS_ORDER) if order != KERAS_ORDER]  # 23
+ORDER_NAMES = {("i", "o", "f", "c"): "ONNX's order",
+               ("i", "c", "f", "o"): "TensorFlow 1's LSTMCell order i, j, f, o"}
+# Past this many steps, or gate values per pass (steps x batch x 4*units), only orders
+# that swap equal blocks are reported: recomputing 23 orders would make validate slow
+# (the reference's per-step Python costs some 50 us, 2000 steps x 23 orders ~ 2 s).
+MAX_RECOMPUTED_STEPS = 256
+MAX_RECOMPUTED_VALUES = 250_000
+
+
+def order_text(order):
+    """'i, c, f, o', naming a framework whose order it is."""
+    text = ", ".join(order)
+    return f"{text} ({ORDER_NAMES[tuple(order)]})" if tuple(order) in ORDER_NAMES else text
+
+
+def read_blocks_as(case, order):
+    """The case as computed by someone who reads the weight blocks in ``order``.
+
+    ``order`` names the gate each stored block is taken to be: with ("i", "c", "f", "o")
+    the author uses block 1 (Keras's f) as the candidate and block 2 (Keras's c) as f.
+    Returns a copy whose blocks are rearranged so Keras's arithmetic does what they did.
+    """
+    source = [order.index(gate) for gate in KERAS_ORDER]   # block the author uses as gate g
+
+    def rearrange(matrix):
+        blocks = np.split(matrix, 4, axis=-1)
+        return np.concatenate([blocks[k] for k in source], axis=-1)
+
+    bias = None if case.bias is None else rearrange(case.bias)
+    return replace(case, kernel=rearrange(case.kernel),
+                   recurrent_kernel=rearrange(case.recurrent_kernel), bias=bias)
+
+
+def compared_positions(case, every_gate=False):
+    """What a case checks: the outputs, plus the per-step gates the author wrote down
+    (or, with every_gate, all of them)."""
+    positions = [("sequence", t) for t in range(1, case.steps + 1)] + [("h", None), ("c", None)]
+    if every_gate:
+        steps = range(1, case.steps + 1)
+        return positions + [(q, t) for t in steps for q in ("i", "f", "c_tilde", "o", "c", "h")]
+    return positions + [(q, t) for q, t, _ in expected_arrays(case) if t is not None
+                        and q != "sequence"]
+
+
+def _same(a, b, positions):
+    for q, t in positions:
+        x, y = trace_value(a, q, t), trace_value(b, q, t)
+        with np.errstate(invalid="ignore"):
+            if not np.all(np.abs(x - y) <= 1e-12 * (1.0 + np.abs(y))):
+                return False
+    return True
+
+
+def _equal_block_orders(case):
+    """Orders that only swap blocks holding identical kernel, recurrent and bias columns."""
+    parts = [case.kernel, case.recurrent_kernel]
+    if case.use_bias and case.bias is not None:
+        parts.append(case.bias[None])
+    stacked = np.concatenate(parts, axis=0)
+    blocks = dict(zip(KERAS_ORDER, np.split(stacked, 4, axis=-1)))
+    return [order for order in ORDERS
+            if all(np.array_equal(blocks[g], blocks[r]) for g, r in zip(KERAS_ORDER, order))]
+
+
+def too_big_to_recompute(case):
+    return (case.steps > MAX_RECOMPUTED_STEPS
+            or case.steps * case.batch * 4 * case.units > MAX_RECOMPUTED_VALUES)
+
+
+def blind_orders(case, every_gate=False, orders=ORDERS):
+    """The gate orders (among ``orders``, never i, f, c, o itself) that give the same
+    checked numbers: those the case checks, or with every_gate every gate and state."""
+    if too_big_to_recompute(case):
+        return [order for order in _equal_block_orders(case) if order in orders]
+    truth = reference.run(case)
+    positions = compared_positions(case, every_gate)
+    return [order for order in orders
+            if _same(reference.run(read_blocks_as(case, order)), truth, positions)]
+
+
+def warning(case):
+    """A one-paragraph warning when the case is blind to some gate orders, else None."""
+    orders = blind_orders(case)
+    if not orders:
+        return None
+    # Some orders only hide in the outputs (with equal activations, i·c~ = c~·i): writing
+    # every gate down exposes them; equal weight blocks hide an order whatever is written.
+    hidden_by_weights = blind_orders(case, every_gate=True, orders=orders)
+    listed = "; ".join(", ".join(order) for order in orders)
+    fixes = []
+    if len(hidden_by_weights) < len(orders):
+        fixes.append("write each step's gates in expected.steps (`lstm-verify record "
+                     "--steps` fills them in)")
+    if hidden_by_weights and set(hidden_by_weights) <= set(_equal_block_orders(case)):
+        fixes.append("give the four gate blocks different weights (`lstm-verify new "
+                     "--asymmetric` writes such a case)")
+    elif hidden_by_weights:  # different blocks, but the gates coincide at every step
+        fixes.append("change the weights or inputs so those gates take different values "
+                     "(`lstm-verify new --asymmetric` writes four different gate blocks)")
+    return (f"{case.path}: blind to {len(orders)} of the {len(ORDERS)} other gate orders: "
+            f"reading the weight blocks as {listed} gives the same numbers as Keras's "
+            f"i, f, c, o, so that gate-order mistake would pass unnoticed. Fix: "
+            f"{'; '.join(fixes)}.")

@@ -1,0 +1,347 @@
+"""export: Markdown and LaTeX content, safe writing, and the HTML page in a real Chromium."""
+
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pytest
+from conftest import CASES, ROOT, run_cli
+
+from lstm_verify.case import load_case
+from lstm_verify.errors import CaseError
+from lstm_verify.export import QUANTITIES, document, export, render
+from lstm_verify.export_html import heat_colour, scales, text_colour
+from lstm_verify.export_latex import latex_text
+
+SEED = CASES / "seed-article-corrected.yaml"
+# Two units, two steps, hard_sigmoid gates: i = hard_sigmoid(1) = 2/3 at step 1, and the
+# state feeds back through the recurrent kernel at step 2, giving negative values too.
+THIRDS = """\
+name: thirds & halves_1
+description: hard_sigmoid(1) = 1/6 + 1/2 = 2/3, exactly; 100% of the maths is exact
+activation: null
+recurrent_activation: hard_sigmoid
+inputs: [[1, 0], [0, -2]]
+weights:
+  kernel: [[1, 2, 3, 0, 1, -1, 0, 1], [0, 1, 1, 0, -1, 2, 1, 0]]
+  recurrent_kernel: [[0.5, 0, 0, 0, 1, 0, 0, 0], [0, 0, 0, 0, 0, 1, 0, 0]]
+  bias: [0, 0, 0, 0, 0, 0, 0, 0]
+"""
+
+
+def md_tables(text):
+    """Each Markdown table as a list of rows (lists of cells)."""
+    tables, current = [], []
+    for line in text.splitlines() + [""]:
+        if re.fullmatch(r"\|[-:|]+\|", line):
+            continue          # the header's separator row
+        if line.startswith("|"):
+            current.append([c.strip() for c in line.strip("|").split(" | ")])
+        elif current:
+            tables.append(current)
+            current = []
+    return tables
+
+
+def test_markdown_has_every_gate_at_every_step_and_weights_per_gate():
+    text = render(load_case(SEED), "markdown")
+    assert text.startswith("# seed article, corrected\n")
+    tables = md_tables(text)
+    for table in tables:                       # every row as wide as its header
+        assert {len(row) for row in table} == {len(table[0])}, table
+    step = next(t for t in tables if t[0][:2] == ["unit", "z_i"])
+    assert step[0] == ["unit", "z_i", "z_f", "z_c", "z_o", "i", "f", "c̃", "o", "c", "h"]
+    # unit: z_i z_f z_c z_o, then i f c~ o (linear: equal to z), then c = i·c~ and h = o·c
+    assert step[1:] == [["0", "5", "1", "0", "2", "5", "1", "0", "2", "0", "0"],
+                        ["1", "2", "1", "2", "1", "2", "1", "2", "1", "4", "4"],
+                        ["2", "1", "0", "1", "0", "1", "0", "1", "0", "1", "0"]]
+    w_i = next(t for t in tables if t[1][0].startswith("W_i"))
+    assert w_i[1:] == [["W_i row 0 (x[0])", "2", "1", "1"], ["W_i row 1 (x[1])", "1", "1", "0"],
+                       ["U_i row 0 (h_prev[0])", "1", "0", "0"],
+                       ["U_i row 1 (h_prev[1])", "1", "1", "0"],
+                       ["U_i row 2 (h_prev[2])", "1", "0", "1"], ["b_i", "3", "1", "0"]]
+    w_o = next(t for t in tables if t[1][0].startswith("W_o"))
+    assert w_o[-1] == ["b_o", "2", "0", "0"]
+    final = tables[-1]
+    assert final[1:] == [["h", "0", "4", "0"], ["c", "0", "4", "1"]]
+    assert "h = o·linear(c)" in text
+
+
+def test_markdown_shows_exact_fractions(write_case):
+    text = render(load_case(write_case(THIRDS)), "markdown")
+    step1 = next(t for t in md_tables(text) if t[0][:2] == ["unit", "z_i"])
+    # x = [1, 0]: z = kernel row 0. Unit 0: z = (1, 3, 1, 0) -> i = 1/6 + 1/2 = 2/3, f = 1,
+    # c~ = 1, o = 1/2, c = 2/3, h = 1/3. Unit 1: z = (2, 0, -1, 1) -> i = 5/6, f = 1/2,
+    # c~ = -1, o = 2/3, c = -5/6, h = -5/9
+    assert step1[1:] == [["0", "1", "3", "1", "0", "2/3", "1", "1", "0.5", "2/3", "1/3"],
+                         ["1", "2", "0", "-1", "1", "5/6", "0.5", "-1", "2/3", "-5/6", "-5/9"]]
+    assert "**step 2**" in text
+
+
+LATEX_SAFE = re.compile(r"[\x20-\x7e\n]*")
+
+
+def latex_structure_ok(tex):
+    """Balanced environments and braces, every tabular row as wide as its column spec."""
+    envs = []
+    for kind, name in re.findall(r"\\(begin|end)\{(\w+\*?)\}", tex):
+        if kind == "begin":
+            envs.append(name)
+        else:
+            assert envs and envs.pop() == name, name
+    assert not envs
+    unescaped = re.sub(r"\\[{}]", "", tex)
+    assert unescaped.count("{") == unescaped.count("}")
+    tables = re.findall(r"\\begin\{longtable\}\{(\w+)\}(.*?)\\end\{longtable\}", tex, re.S)
+    assert tables
+    for spec, body in tables:
+        for row in body.split("\\\\"):
+            row = row.replace("\\hline", "").replace("\\endhead", "").strip()
+            if row and not row.startswith("\\multicolumn"):   # the caption row
+                assert len(re.split(r"(?<!\\)&", row)) == len(spec), row
+    return True
+
+
+def test_latex_is_a_complete_document_with_exact_fractions_and_escaped_text(write_case):
+    tex = render(load_case(write_case(THIRDS)), "latex")
+    assert tex.startswith("\\documentclass") and tex.rstrip().endswith("\\end{document}")
+    assert LATEX_SAFE.fullmatch(tex), "pdflatex needs plain ASCII"
+    assert latex_structure_ok(tex)
+    assert r"\section*{thirds \& halves\_1}" in tex
+    assert r"100\% of the maths is exact" in tex
+    assert r"$|$h$|$ $<$ 1" in latex_text("|h| < 1")   # OT1 would print —h— ¡ 1
+    assert (r"$0$ & $1$ & $3$ & $1$ & $0$ & $\tfrac{2}{3}$ & $1$ & $1$ & $0.5$ & "
+            r"$\tfrac{2}{3}$ & $\tfrac{1}{3}$ \\") in tex
+    assert r"$-\tfrac{5}{6}$ & $-\tfrac{5}{9}$ \\" in tex
+    assert r"h &= o \cdot \operatorname{linear}(c)" in tex
+    assert r"$\tilde{c}$" in tex
+
+
+@pytest.mark.skipif(not shutil.which("pdflatex"), reason="pdflatex is not installed "
+                    "(Debian package texlive-latex-base, which .ci/run installs); the LaTeX is "
+                    "still checked structurally")
+def test_latex_compiles(write_case, tmp_path):
+    (tmp_path / "case.tex").write_text(render(load_case(write_case(THIRDS)), "latex"))
+    result = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
+                             "case.tex"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert (tmp_path / "case.pdf").stat().st_size > 1000
+
+
+def test_output_file_is_written_atomically_and_never_replaced_without_force(tmp_path):
+    target = tmp_path / "solution.md"
+    assert export(SEED, "markdown", output=target) == target
+    first = target.read_text()
+    assert first.startswith("# seed article, corrected")
+    target.write_text("my own notes")
+    with pytest.raises(CaseError, match="already exists; pass --force"):
+        export(SEED, "markdown", output=target)
+    assert target.read_text() == "my own notes"
+    export(SEED, "markdown", output=target, force=True)
+    assert target.read_text() == first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["solution.md"]   # no temp files
+
+
+def test_export_command_exit_codes_and_no_tensorflow(tmp_path):
+    target = tmp_path / "page.html"
+    code = ("import sys; from lstm_verify.cli import main; rc = main(sys.argv[1:]); "
+            "print('IMPORTED', any(m == 'tensorflow' or m.startswith('tensorflow.') or "
+            "m == 'keras' or m.startswith('keras.') for m in sys.modules)); sys.exit(rc)")
+    ok = subprocess.run([sys.executable, "-c", code, "export", str(SEED), "--format", "html",
+                         "-o", str(target)], cwd=ROOT, capture_output=True, text=True,
+                        timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.splitlines() == [f"wrote {target}", "IMPORTED False"]
+    again = run_cli("export", SEED, "--format", "html", "-o", target)
+    assert again.returncode == 2 and "already exists; pass --force" in again.stderr
+    printed = run_cli("export", SEED, "--format", "latex")
+    assert printed.returncode == 0 and printed.stdout.startswith("\\documentclass")
+
+
+def test_html_is_one_self_contained_page(write_case):
+    page = render(load_case(write_case(THIRDS)), "html")
+    assert page.startswith("<!DOCTYPE html>") and page.count("<html") == 1
+    assert "<svg" in page and "<style>" in page and "<script>" in page
+    assert not re.search(r"(src|href)\s*=|https?://|@import|url\((?!#)", page)
+
+
+def test_heat_colours_run_from_blue_through_white_to_red():
+    assert heat_colour(0, 1) == "rgb(255, 255, 255)"
+    assert heat_colour(1, 1) == "rgb(178, 24, 43)" == heat_colour(5, 1)
+    assert heat_colour(-2, 2) == "rgb(33, 102, 172)"
+    assert heat_colour(0.5, 1) == "rgb(216, 140, 149)"
+    assert text_colour(0.9, 1) == "#ffffff" and text_colour(0.2, 1) == "#111111"
+
+
+# --- the page in a real browser -------------------------------------------------------
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (CHROMIUM and CHROMEDRIVER):
+        pytest.skip("Chromium is not installed (Debian packages chromium and chromium-driver; "
+                    ".ci/run installs them)")
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in the test extra")
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tempfile.mkdtemp(prefix="lstm-verify-chromium-")
+    # no network on CI machines: without these flags Chromium stalls on its background calls
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}",
+                 "--window-size=1400,1100", "--force-device-scale-factor=1"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def page(browser, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("html")
+    (folder / "thirds.yaml").write_text(THIRDS)
+    case = load_case(folder / "thirds.yaml")
+    export(case.path, "html", output=folder / "thirds.html")
+    browser.get((folder / "thirds.html").as_uri())
+    return browser, case, folder
+
+
+def rendered_size(driver, selector):
+    return driver.execute_script(
+        "const r = document.querySelector(arguments[0]).getBoundingClientRect();"
+        "return [r.width, r.height];", selector)
+
+
+def computed(driver, element, prop):
+    return driver.execute_script("return getComputedStyle(arguments[0])[arguments[1]];",
+                                 element, prop)
+
+
+def test_browser_draws_the_cell_diagram(page):
+    driver, case, _ = page
+    assert driver.title == case.name
+    width, height = rendered_size(driver, "#cell-diagram")
+    assert width > 500 and height > 250
+    for gate in ("i", "f", "c_tilde", "o"):
+        w, h = rendered_size(driver, f"#box-{gate} rect")
+        assert w > 40 and h > 40, gate
+    assert len(driver.find_elements("css selector", "#cell-diagram line")) >= 15
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
+    # nothing was fetched: the page is self-contained
+    assert driver.execute_script("return performance.getEntriesByType('resource').length") == 0
+
+
+def test_browser_colours_every_heat_map_cell_by_its_value(page):
+    driver, case, _ = page
+    doc = document(case)
+    scale = scales(doc)
+    values = next(body for kind, body in doc.blocks if kind == "table" and body.step == (2, 0))
+    cells = driver.find_elements("css selector", "#step-2-0 tr.unit td[data-q]")
+    assert len(cells) == case.units * len(QUANTITIES)
+    for n, cell in enumerate(cells):
+        u, q = divmod(n, len(QUANTITIES))
+        value = values.values[u][q]
+        quantity = QUANTITIES[q]
+        assert cell.get_attribute("data-q") == quantity
+        assert computed(driver, cell, "backgroundColor") == heat_colour(value,
+                                                                        scale[quantity])
+    # the exact value 2/3 of i at step 1 is on screen; i's scale tops at 5/6 (unit 1), so
+    # 2/3 is 80% of the way from white to the darkest red: white text on (193, 70, 85)
+    first = driver.find_element("css selector", "#step-1-0 tr.unit[data-u='0'] td[data-q='i']")
+    driver.execute_script("arguments[0].scrollIntoView()", first)
+    assert first.is_displayed() and first.text == "2/3"
+    assert computed(driver, first, "backgroundColor") == "rgb(193, 70, 85)"
+    assert computed(driver, first, "color") == "rgb(255, 255, 255)"
+    assert float(computed(driver, first, "fontSize").rstrip("px")) >= 20   # a projector
+
+
+def test_clicking_a_row_puts_its_values_into_the_diagram(page):
+    driver, case, _ = page
+    row = driver.find_element("css selector", "#step-2-0 tr.unit[data-u='1']")
+    driver.execute_script("arguments[0].scrollIntoView()", row)
+    row.click()
+    for q in ("i", "f", "c_tilde", "o", "c", "h"):
+        cell = row.find_element("css selector", f"td[data-q='{q}']")
+        assert driver.find_element("id", f"v-{q}").text == cell.text, q
+    box = driver.find_element("css selector", "#box-o rect")
+    o_cell = row.find_element("css selector", "td[data-q='o']")
+    assert computed(driver, box, "fill") == computed(driver, o_cell, "backgroundColor")
+    assert driver.find_element("id", "v-h_prev").text == row.get_attribute("data-h-prev")
+    assert driver.find_element("id", "v-x").text == "= [0, -2]"    # step 2 reads x = [0, -2]
+    assert driver.find_element("id", "selection").text.startswith("step 2, unit 1")
+
+
+def test_screenshot_shows_the_diagram_and_the_heat_map(page):
+    from io import BytesIO
+
+    image_module = pytest.importorskip("PIL.Image", reason="Pillow is in the test extra")
+    driver, _, folder = page
+    driver.execute_script("window.scrollTo(0, 0)")
+    top = image_module.open(BytesIO(driver.get_screenshot_as_png())).convert("RGB")
+    colours = top.getcolors(maxcolors=1 << 20)
+    assert len(colours) > 20                        # not a blank page
+    dark = sum(n for n, (r, g, b) in colours if r + g + b < 150)
+    assert dark > 2000                             # black wires, boxes and text
+    heat = driver.find_element("css selector", "#step-1-0")
+    driver.execute_script("arguments[0].scrollIntoView()", heat)
+    shot = image_module.open(BytesIO(driver.get_screenshot_as_png())).convert("RGB")
+    reds = sum(n for n, rgb in shot.getcolors(maxcolors=1 << 20) if rgb == (178, 24, 43))
+    assert reds > 500                              # the darkest heat-map colour is painted
+    shot.save(folder / "heat.png")
+
+
+def test_with_keras_adds_keras_values_and_would_flag_a_disagreement(write_case, tmp_path):
+    from lstm_verify import keras_run, reference
+    from lstm_verify.export_keras import comparison_blocks
+
+    case = load_case(write_case(THIRDS))
+    target = tmp_path / "thirds.md"
+    export(case.path, "markdown", output=target, with_keras=True)
+    text = target.read_text()
+    assert "## Checked against Keras" in text
+    assert "Keras agrees with every value above, at atol 1e-05 + rtol 0.0001" in text
+    difference = next(t for t in md_tables(text) if t[0][0] == "quantity")
+    assert [row[0] for row in difference[1:]] == ["z_i", "z_f", "z_c", "z_o", "i", "f", "c̃",
+                                                  "o", "c", "h", "final h", "final c"]
+    assert all(row[2] == "yes" and float(row[1]) < 1e-6 for row in difference[1:])
+    assert "| h (Keras) | 0.223765 | -0.587963 |" in text     # 145/648 and -127/216
+
+    ker = keras_run.run(case)
+    ker.c_tilde[1, 0, 1] += 0.01        # as if Keras had computed another candidate
+    blocks = comparison_blocks(case, reference.run(case), ker, "Keras", 4)
+    rows = {row[0]: row[1:] for row in blocks[2][1].rows}
+    assert rows["c̃"] == ["1.0e-02", "NO"] and rows["h"][1] == "yes"
+    assert "Keras DISAGREES with the values above where marked NO" in blocks[1][1]
+
+
+def test_browser_page_for_two_sequences_and_a_masked_step(browser, tmp_path):
+    path = tmp_path / "batch.yaml"
+    path.write_text("name: two sequences, one masked step\nactivation: null\n"
+                    "recurrent_activation: hard_sigmoid\ninputs: [[[1], [2]], [[3], [-1]]]\n"
+                    "mask: [[true, true], [true, false]]\nweights:\n"
+                    "  kernel: [[1, 0, 1, 1]]\n  recurrent_kernel: [[0, 0, 0, 0]]\n"
+                    "  bias: [0, 0, 0, 0]\n")
+    export(path, "html", output=tmp_path / "batch.html")
+    browser.get((tmp_path / "batch.html").as_uri())
+    tables = [t.get_attribute("id") for t in browser.find_elements("css selector", "table.heat")]
+    assert tables == ["step-1-0", "step-2-0", "step-1-1", "step-2-1"]
+    masked = browser.find_element("id", "step-2-1")
+    assert "masked" in masked.get_attribute("class")
+    assert "masked: h and c carried unchanged" in masked.find_element("tag name", "caption").text
+    row = browser.find_element("css selector", "#step-1-1 tr.unit")
+    browser.execute_script("arguments[0].scrollIntoView()", row)
+    row.click()
+    assert browser.find_element("id", "selection").text.startswith("step 1, sequence 1, unit 0")
+    assert browser.find_element("id", "v-x").text == "= [3]"
+    # x = 3: z_i = 3 -> i = hard_sigmoid(3) = 1; c = i·c~ = 3; o = hard_sigmoid(3) = 1, h = 3
+    assert [browser.find_element("id", f"v-{q}").text for q in ("i", "c", "h")] == ["1", "3", "3"]

@@ -1,0 +1,324 @@
+"""Weight layouts (layouts.py) and `convert`: exact round trips on asymmetric weights, and
+each layout read against the framework that defines it (torch.nn.LSTM, ONNX Runtime,
+TensorFlow's TF1 LSTMBlockCell op, cuDNN's documented equations)."""
+
+import numpy as np
+import pytest
+import yaml
+from conftest import CASES, run_cli
+
+from lstm_verify import layouts, reference
+from lstm_verify.case import load_case, parse_case
+from lstm_verify.convert import convert, number
+from lstm_verify.errors import CaseError
+
+OTHER = ("pytorch", "onnx", "cudnn", "tf1")
+
+
+def random_keras(rng, F=2, U=3, use_bias=True):
+    """Weights whose four gate blocks all differ, so a gate-order slip cannot hide."""
+    w = layouts.Weights(rng.normal(size=(F, 4 * U)), rng.normal(size=(U, 4 * U)),
+                        rng.normal(size=4 * U) if use_bias else None)
+    blocks = np.split(w.kernel, 4, axis=1)
+    assert all(not np.allclose(a, b) for n, a in enumerate(blocks) for b in blocks[n + 1:])
+    return w
+
+
+def case_data(weights, layout, rng, F=2, U=3, T=3, B=2, use_bias=True, **options):
+    data = {"inputs": rng.normal(size=(B, T, F)).tolist(), "use_bias": use_bias,
+            "initial_state": {"h": rng.normal(size=(B, U)).tolist(),
+                              "c": rng.normal(size=(B, U)).tolist()},
+            "weights": {"layout": layout, **{k: np.asarray(v).tolist() if np.ndim(v) else v
+                                             for k, v in weights.items()}}, **options}
+    return data
+
+
+def load(data):
+    return parse_case(data, "memory.yaml")
+
+
+@pytest.mark.parametrize("layout", OTHER + ("keras",))
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_keras_to_layout_and_back_is_exact(layout, use_bias):
+    rng = np.random.default_rng(7)
+    w = random_keras(rng, use_bias=use_bias)
+    case = load(case_data(layouts.export(layout, w), layout, rng, use_bias=use_bias))
+    assert np.array_equal(case.kernel, w.kernel)
+    assert np.array_equal(case.recurrent_kernel, w.recurrent_kernel)
+    assert (case.bias is None) if not use_bias else np.array_equal(case.bias, w.bias)
+
+
+def test_the_layouts_really_reorder_and_transpose():
+    """The exported arrays are not Keras's own: a missing reorder would fail here."""
+    w = random_keras(np.random.default_rng(1), F=2, U=3)
+    U = 3
+    onnx = layouts.export("onnx", w)
+    assert onnx["W"].shape == (1, 12, 2) and onnx["B"].shape == (1, 24)
+    assert np.array_equal(onnx["W"][0, U:2 * U], w.kernel[:, 3 * U:].T)      # ONNX's o block
+    assert np.array_equal(onnx["B"][0, 2 * U:3 * U], w.bias[U:2 * U])       # ONNX's f block
+    tf1 = layouts.export("tf1", w)
+    assert np.array_equal(tf1["kernel"][:2, U:2 * U], w.kernel[:, 2 * U:3 * U])  # j = c~
+    assert np.array_equal(tf1["kernel"][2:, 2 * U:3 * U], w.recurrent_kernel[:, U:2 * U])
+    cudnn = layouts.export("cudnn", w)
+    assert np.array_equal(cudnn["R_o"], w.recurrent_kernel[:, 3 * U:].T)
+
+
+def test_two_biases_survive_conversion_between_two_bias_layouts(tmp_path):
+    rng = np.random.default_rng(3)
+    torch_form = {"weight_ih": rng.normal(size=(12, 2)), "weight_hh": rng.normal(size=(12, 3)),
+                  "bias_ih": rng.normal(size=12), "bias_hh": rng.normal(size=12)}
+    path = tmp_path / "torch.yaml"
+    path.write_text(yaml.safe_dump(case_data(torch_form, "pytorch", rng)))
+    for layout in ("onnx", "cudnn", "pytorch"):
+        text, _ = convert(path, layout)
+        path = tmp_path / f"{layout}.yaml"
+        path.write_text(text)
+    back = yaml.safe_load(path.read_text())["weights"]
+    for key, value in torch_form.items():
+        assert np.array_equal(np.array(back[key]), value), key
+
+
+def test_numbers_are_written_exactly():
+    for value in (0.1, 1e-05, -2.5e-300, 1 / 3, 12345678.9, 3.0, -0.0, 2 ** 60):
+        assert yaml.safe_load(number(value)) == value, number(value)
+        assert isinstance(yaml.safe_load(number(value)), (int, float))
+
+
+# ------------------------------------------------------------ each layout vs its framework
+
+def test_pytorch_layout_matches_real_torch_lstm():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(2, 3, batch_first=True, dtype=torch.float64)  # torch's own init
+    rng = np.random.default_rng(0)
+    state = {k[:-3]: v.detach().numpy() for k, v in lstm.state_dict().items()}
+    case = load(case_data(state, "pytorch", rng, activation="tanh", dtype="float64"))
+    with torch.no_grad():
+        out, (_, c) = lstm(torch.tensor(case.inputs),
+                           (torch.tensor(case.h0[None]), torch.tensor(case.c0[None])))
+    trace = reference.run(case)
+    assert np.allclose(trace.sequence, out.numpy(), atol=1e-12)
+    assert np.allclose(trace.final_c, c[0].numpy(), atol=1e-12)
+
+
+def _ort_lstm(W, R, B, x, h0, c0):
+    """ONNX Runtime's LSTM on raw ONNX-layout tensors (built here, not by engines.py)."""
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    from onnx import TensorProto, helper, numpy_helper
+
+    T, Bn, F = x.shape
+    U = R.shape[-1]
+    f32 = TensorProto.FLOAT
+    node = helper.make_node("LSTM", ["X", "W", "R", "B", "", "h0", "c0"], ["Y", "Y_h", "Y_c"],
+                            hidden_size=U)
+    graph = helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("X", f32, [T, Bn, F]),
+                      helper.make_tensor_value_info("h0", f32, [1, Bn, U]),
+                      helper.make_tensor_value_info("c0", f32, [1, Bn, U])],
+        [helper.make_tensor_value_info("Y", f32, [T, 1, Bn, U]),
+         helper.make_tensor_value_info("Y_h", f32, [1, Bn, U]),
+         helper.make_tensor_value_info("Y_c", f32, [1, Bn, U])],
+        initializer=[numpy_helper.from_array(a.astype(np.float32), n)
+                     for n, a in (("W", W), ("R", R), ("B", B))])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)], ir_version=8)
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    f = lambda a: a.astype(np.float32)
+    return session.run(None, {"X": f(x), "h0": f(h0[None]), "c0": f(c0[None])})
+
+
+@pytest.mark.parametrize("leading_axis", [True, False])
+def test_onnx_layout_matches_real_onnxruntime(leading_axis):
+    rng = np.random.default_rng(5)
+    W, R, B = rng.normal(size=(1, 12, 2)), rng.normal(size=(1, 12, 3)), rng.normal(size=(1, 24))
+    given = {"W": W, "R": R, "B": B} if leading_axis else {"W": W[0], "R": R[0], "B": B[0]}
+    case = load(case_data(given, "onnx", rng))
+    Y, _, Y_c = _ort_lstm(W, R, B, np.swapaxes(case.inputs, 0, 1), case.h0, case.c0)
+    trace = reference.run(case)
+    assert np.allclose(trace.sequence, np.swapaxes(Y[:, 0], 0, 1), atol=1e-5)
+    assert np.allclose(trace.final_c, Y_c[0], atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def tf():
+    from lstm_verify import keras_run
+    keras_run._import_keras()      # TensorFlow quietly, once per process
+    import tensorflow
+    return tensorflow
+
+
+@pytest.mark.parametrize("forget_bias", [1.0, 0.0, -0.5])
+def test_tf1_layout_and_forget_bias_match_tensorflows_lstm_block_cell(tf, forget_bias):
+    """tf.raw_ops.LSTMBlockCell is TF1's LSTM arithmetic: [i, j, f, o] = [x, h]·w + b,
+    f += forget_bias at run time."""
+    rng = np.random.default_rng(11)
+    kernel, bias = rng.normal(size=(5, 12)), rng.normal(size=12)
+    case = load(case_data({"kernel": kernel, "bias": bias, "forget_bias": forget_bias}, "tf1",
+                          rng))
+    h, c, zeros = case.h0, case.c0, np.zeros(3, np.float32)
+    f32 = lambda a: np.asarray(a, np.float32)
+    for x in np.swapaxes(case.inputs, 0, 1):
+        out = tf.raw_ops.LSTMBlockCell(x=f32(x), cs_prev=f32(c), h_prev=f32(h), w=f32(kernel),
+                                       wci=zeros, wcf=zeros, wco=zeros, b=f32(bias),
+                                       forget_bias=forget_bias, cell_clip=-1.0,
+                                       use_peephole=False)
+        c, h = out[1].numpy(), out[6].numpy()
+    trace = reference.run(case)
+    assert np.allclose(trace.final_h, h, atol=1e-5) and np.allclose(trace.final_c, c, atol=1e-5)
+
+
+def test_tf1_forget_bias_is_folded_into_keras_f_bias():
+    rng = np.random.default_rng(2)
+    kernel, bias = rng.normal(size=(5, 12)), rng.normal(size=12)
+    default = load(case_data({"kernel": kernel, "bias": bias}, "tf1", rng))
+    zero = load(case_data({"kernel": kernel, "bias": bias, "forget_bias": 0}, "tf1", rng))
+    assert np.array_equal(default.bias[3:6], zero.bias[3:6] + 1.0)   # f block, default 1.0
+    assert np.array_equal(default.bias[:3], zero.bias[:3])
+    assert np.array_equal(default.bias[6:], zero.bias[6:])
+
+
+def test_cudnn_layout_follows_cudnns_documented_equations():
+    """cuDNN: i = σ(W_i·x + R_i·h + b_Wi + b_Ri), c' = tanh(W_c·x + R_c·h + b_Wc + b_Rc)..."""
+    rng = np.random.default_rng(4)
+    p = {k: rng.normal(size=(3, 2) if k[0] == "W" else (3, 3) if k[0] == "R" else 3)
+         for k in layouts.KEYS["cudnn"]}
+    case = load(case_data(p, "cudnn", rng, T=1))
+    x, h, c = case.inputs[:, 0], case.h0, case.c0
+    sig = lambda v: 1 / (1 + np.exp(-v))
+    gate = {g: x @ p[f"W_{g}"].T + h @ p[f"R_{g}"].T + p[f"b_W{g}"] + p[f"b_R{g}"]
+            for g in "ifco"}
+    c_new = sig(gate["f"]) * c + sig(gate["i"]) * np.tanh(gate["c"])
+    assert np.allclose(reference.run(case).final_h, sig(gate["o"]) * np.tanh(c_new), atol=1e-12)
+
+
+# ------------------------------------------------------------ errors
+
+def error(data):
+    with pytest.raises(CaseError) as info:
+        load(data)
+    return str(info.value)
+
+
+def test_shape_errors_use_the_frameworks_axis_names():
+    rng = np.random.default_rng(0)
+    w = random_keras(rng)
+    torch_form = layouts.export("pytorch", w)
+    bad = dict(torch_form, weight_ih=np.zeros((12, 5)))
+    message = error(case_data(bad, "pytorch", rng))
+    assert "weights.weight_ih: is 12x5, expected 12x2 = [4*hidden_size, input_size]" in message
+    assert "input_size=2" in message and "i, f, g, o" in message
+    onnx_form = dict(layouts.export("onnx", w), R=np.zeros((1, 12, 4)))
+    assert "weights.R: is 12x4, expected 16x4 = [4*hidden_size, hidden_size] (after the " \
+        "num_directions axis) with hidden_size=4" in error(case_data(onnx_form, "onnx", rng))
+    onnx_form = dict(layouts.export("onnx", w), W=np.zeros((1, 12, 3)))
+    assert "weights.W: is 12x3, expected 12x2 = [4*hidden_size, input_size]" in error(
+        case_data(onnx_form, "onnx", rng))
+    two_way = dict(layouts.export("onnx", w), W=np.zeros((2, 12, 2)))
+    assert "num_directions=2" in error(case_data(two_way, "onnx", rng))
+    tf1 = dict(layouts.export("tf1", w), kernel=np.zeros((5, 10)))
+    assert "not a multiple of 4" in error(case_data(tf1, "tf1", rng))
+    cudnn = dict(layouts.export("cudnn", w), W_f=np.zeros((3, 3)))
+    assert "weights.W_f: is 3x3, expected 3x2 = [units, input_dim]" in error(
+        case_data(cudnn, "cudnn", rng))
+
+
+def test_layout_key_errors():
+    rng = np.random.default_rng(0)
+    w = random_keras(rng)
+    assert "weights.layout: is the text 'caffe', expected one of keras, pytorch" in error(
+        case_data(layouts.export("keras", w), "caffe", rng))
+    no_hh = {k: v for k, v in layouts.export("pytorch", w).items() if k != "bias_hh"}
+    assert "has no bias_hh" in error(case_data(no_hh, "pytorch", rng))
+    keras_keys_in_torch = dict(layouts.export("pytorch", w), kernel=w.kernel)
+    assert "weights.kernel: is not a known key" in error(
+        case_data(keras_keys_in_torch, "pytorch", rng))
+    tf1_no_bias = {"kernel": layouts.export("tf1", w)["kernel"]}
+    assert "forget_bias: is 1.0 (the default), but use_bias is false" in error(
+        case_data(tf1_no_bias, "tf1", rng, use_bias=False))
+
+
+# ------------------------------------------------------------ convert on the command line
+
+def test_convert_writes_atomically_refuses_to_overwrite_and_keeps_the_rest(tmp_path):
+    source = CASES / "written-by-new.yaml"
+    target = tmp_path / "onnx.yaml"
+    done = run_cli("convert", source, "--to", "onnx", "-o", target)
+    assert done.returncode == 0, done.stderr
+    assert "W[0, 3:6] = kernel[:, 9:12]^T" not in done.stderr   # units 2 here
+    assert "gate o (o): W[0, 2:4] = kernel[:, 6:8]^T" in done.stderr
+    assert "read back: the same Keras kernel, recurrent_kernel and bias, exactly" in done.stderr
+    old, new = source.read_text().splitlines(), target.read_text().splitlines()
+    assert [line for line in old if not line.startswith(" ") and line != "weights:"] == \
+        [line for line in new if not line.startswith(" ") and line != "weights:"]
+    assert old[-3:] == new[-3:]                           # the expected block, byte for byte
+    again = run_cli("convert", source, "--to", "tf1", "-o", target)
+    assert again.returncode == 2 and "already exists; pass --force" in again.stderr
+    assert "layout: onnx" in target.read_text()           # untouched
+    forced = run_cli("convert", target, "--to", "pytorch", "-o", target, "--force")
+    assert forced.returncode == 0, forced.stderr
+    a, b = load_case(source), load_case(target)
+    assert np.array_equal(a.kernel, b.kernel) and np.array_equal(a.bias, b.bias)
+    assert [p.name for p in tmp_path.iterdir()] == ["onnx.yaml"]   # no temp files left
+
+
+def test_convert_prints_to_stdout_without_output_file():
+    done = run_cli("convert", CASES / "two-steps-linear.yaml", "--to", "tf1")
+    assert done.returncode == 0, done.stderr
+    assert "layout: tf1" in done.stdout and "forget_bias: 0" in done.stdout
+    assert "bias[4:6] = bias[2:4] - forget_bias" in done.stderr
+
+
+def test_convert_runs_without_tensorflow_torch_or_onnx():
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    code = ("import sys, importlib.abc\n"
+            "class Block(importlib.abc.MetaPathFinder):\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name.split('.')[0] in ('tensorflow', 'keras', 'torch', 'onnx'):\n"
+            "            raise ModuleNotFoundError(name)\n"
+            "sys.meta_path.insert(0, Block())\n"
+            "from lstm_verify.cli import main\n"
+            f"sys.exit(main(['convert', {str(CASES / 'batch-of-two.yaml')!r}, '--to', 'onnx']))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "layout: onnx" in done.stdout
+
+
+def test_convert_with_forget_bias(tmp_path):
+    text, mapping = convert(CASES / "two-steps-linear.yaml", "tf1", forget_bias=1.0)
+    weights = yaml.safe_load(text)["weights"]
+    assert weights["forget_bias"] == 1.0
+    assert weights["bias"][4:6] == [-1, -1]         # f block i, j, f, o: 0 - 1
+    assert "exactly" in mapping[-1]
+
+
+def test_convert_says_when_forget_bias_rounds(tmp_path):
+    """bias_f = 1e-17: (1e-17 - 1) + 1 is 0 in floating point, and convert says so."""
+    rng = np.random.default_rng(0)
+    w = random_keras(rng, F=1, U=1)
+    w.bias[1] = 1e-17
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(case_data(layouts.export("keras", w), "keras", rng,
+                                             F=1, U=1)))
+    _, mapping = convert(path, "tf1", forget_bias=1.0)
+    assert mapping[-1].startswith("read back: differs by up to 1e-17")
+    _, exact = convert(path, "tf1")
+    assert exact[-1].endswith("exactly")
+
+
+# ------------------------------------------------------------ each layout through real Keras
+
+@pytest.mark.parametrize("layout", OTHER)
+def test_a_case_in_each_layout_verifies_with_real_keras(tmp_path, layout):
+    from lstm_verify.verify import verify_case
+
+    text, _ = convert(CASES / "written-by-new.yaml", layout)
+    path = tmp_path / f"{layout}.yaml"
+    path.write_text(text)
+    result = verify_case(load_case(path))
+    assert result.status == "pass", result.verdict
+    assert result.keras_vs_reference < 1e-5
+    assert result.expected_vs_reference < 1e-5
