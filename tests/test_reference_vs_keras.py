@@ -108,3 +108,23 @@ def test_all_steps_masked_keeps_initial_state_and_outputs_zero():
     np.testing.assert_allclose(ref.final_h, case.h0)
     np.testing.assert_array_equal(ref.sequence, 0.0)
     assert_traces_agree(case, ref, ker, 2e-5)
+
+
+def test_cases_of_one_shape_reuse_the_built_layers_with_their_own_weights():
+    # Layers are built once per (options, input_dim) and reused: each run must still use
+    # its own weights, batch, length, mask and initial state, never the previous case's.
+    keras = keras_run._import_keras()
+    cases = []
+    for seed, (batch, steps) in enumerate([(1, 2), (3, 5), (2, 1)]):
+        rng = np.random.default_rng(seed)
+        data = {"dtype": "float64", "inputs": rng.normal(size=(batch, steps, 3)).tolist(),
+                "mask": (rng.random((batch, steps)) > 0.3).tolist(),
+                "initial_state": {"h": rng.normal(size=(batch, 2)).tolist(),
+                                  "c": rng.normal(size=(batch, 2)).tolist()},
+                "weights": {"kernel": rng.normal(size=(3, 8)).tolist(),
+                            "recurrent_kernel": rng.normal(size=(2, 8)).tolist(),
+                            "bias": rng.normal(size=8).tolist()}}
+        cases.append(parse_case(data, f"same-shape-{seed}.yaml"))
+    assert keras_run._layers(keras, cases[0]) is keras_run._layers(keras, cases[2])
+    for case in cases + cases[:1]:
+        assert_traces_agree(case, reference.run(case), keras_run.run(case), 1e-9)
