@@ -24,6 +24,12 @@ def resolve(r, data, case_path, max_values):
     """``data`` with every ``npz:NAME`` string replaced by that entry's array."""
     # only where arrays go, so a description that happens to start with "npz:" stays text
     references = dict(_references({k: v for k, v in data.items() if k in ARRAY_KEYS}, ""))
+    for key, value in references.items():
+        if key.endswith("]"):
+            whole = key[:key.index("[")]
+            raise r.fail(key, f"is '{value}' inside a list; a .npz reference stands for a "
+                         f"whole array, so write {whole}: {value} with the complete array "
+                         "stored under that name in the .npz")
     if "arrays" not in data:
         if references:
             key, value = next(iter(references.items()))

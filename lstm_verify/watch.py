@@ -4,6 +4,8 @@ The file is polled (no new dependency): a change of mtime, size or content hash
 triggers a run.  Editors that save by writing a new file and renaming it over
 the old one are handled because the path is stat-ed afresh each poll; a file
 that is missing for a moment or half-written shows its error and is watched on.
+A case that keeps arrays in a sibling ``.npz`` (top-level ``arrays:``) is re-run
+when that file changes too.
 """
 
 import hashlib
@@ -11,15 +13,47 @@ import sys
 import time
 from pathlib import Path
 
+import yaml
+
+
+_ARRAYS = {}   # (case path, sha256) -> the .npz that version of the case names
+
 
 def fingerprint(path):
-    """(mtime, size, sha256) of the file, or None while it does not exist."""
+    """(mtime, size, sha256) of the case, with (mtime, size, inode) of the .npz it names;
+    None while the case does not exist."""
     try:
+        text = path.read_bytes()
         stat = path.stat()
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:   # between an editor's unlink and rename, or not yet written
         return None
-    return stat.st_mtime_ns, stat.st_size, digest
+    own = stat.st_mtime_ns, stat.st_size, hashlib.sha256(text).hexdigest()
+    if (path, own[2]) not in _ARRAYS:   # compose each version of the case once, not per poll
+        _ARRAYS.clear()
+        _ARRAYS[path, own[2]] = arrays_file(path, text)
+    arrays = _ARRAYS[path, own[2]]
+    if arrays is None:
+        return own
+    try:   # arrays can be large: not read each poll; numpy rewrites the whole file
+        stat = arrays.stat()
+        return own, (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    except OSError:
+        return own, None
+
+
+def arrays_file(path, text):
+    """The sibling .npz named by the case's top-level ``arrays`` key, if any. Composed,
+    not loaded: no object is built and aliases are not expanded."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):    # broken: the run itself reports it
+        return None
+    if not isinstance(root, yaml.MappingNode):
+        return None
+    for key, value in root.value:
+        if key.value == "arrays" and isinstance(value, yaml.ScalarNode):
+            return path.parent / value.value
+    return None
 
 
 def check_once(path, console):

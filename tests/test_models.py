@@ -336,6 +336,14 @@ def test_npz_reference_errors_name_file_key_and_entry(npz_case, rk, message):
         load_case(npz_case(rk))
 
 
+def test_an_npz_reference_inside_a_list_says_it_stands_for_a_whole_array(npz_case):
+    # Regression: [npz:recurrent, npz:recurrent] was reported as "is 2, expected a 2-D list".
+    with pytest.raises(CaseError, match=r"case.yaml:8: weights.recurrent_kernel\[0\]: is "
+                                        r"'npz:recurrent' inside a list; a .npz reference "
+                                        r"stands for a whole array"):
+        load_case(npz_case("[npz:recurrent, npz:recurrent]"))
+
+
 def test_a_missing_npz_file_or_arrays_key_is_clear(npz_case, tmp_path, write_case):
     path = npz_case()
     (tmp_path / "w.npz").unlink()

@@ -65,3 +65,38 @@ def test_watch_reverifies_on_save_and_stops_on_ctrl_c(tmp_path):
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=30)
     assert code == 0
+
+
+def test_watch_reverifies_when_the_cases_npz_changes(tmp_path):
+    import numpy as np
+    import yaml
+    data = yaml.safe_load(GOOD)
+    kernel = np.array(data["weights"]["kernel"], float)
+    np.savez(tmp_path / "w.npz", kernel=kernel)
+    case = tmp_path / "case.yaml"
+    start = GOOD.index("  kernel:")
+    end = GOOD.index("  recurrent_kernel:")
+    case.write_text(GOOD[:start].replace("weights:", "arrays: w.npz\nweights:")
+                    + "  kernel: npz:kernel\n" + GOOD[end:])
+    assert "npz:kernel" in case.read_text()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "watch", str(case),
+                             "--interval", "0.05"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    lines = queue.Queue()
+
+    def pump():
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        first = read_until(lines, "watching", timeout=180)
+        assert "PASS" in first and "FAIL" not in first
+        np.savez(tmp_path / "w.npz", kernel=kernel + 1)   # only the arrays change
+        second = read_until(lines, "watching", timeout=60)
+        assert "FAIL" in second
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=30)
+    assert code == 0
