@@ -4,7 +4,7 @@ Keras is imported only inside functions (through keras_run._import_keras, which
 hides TensorFlow's start-up lines), so importing this module stays cheap.
 LSTM layers are found wherever a model can hide them: stacked in a Sequential or
 functional model, inside a nested model used as a layer, and as the forward and
-backward halves of a Bidirectional wrapper.
+backward halves of a Bidirectional wrapper; ``RNN(LSTMCell(...))`` counts as an LSTM.
 """
 
 import textwrap
@@ -100,15 +100,19 @@ def lstm_layers(model):
     keras = _import_keras()
     found = []
 
+    def is_lstm(layer):  # keras.layers.LSTM, or the same loop spelt RNN(LSTMCell(...))
+        return (isinstance(layer, keras.layers.RNN)
+                and isinstance(layer.cell, keras.layers.LSTMCell))
+
     def walk(container, prefix):
         for layer in getattr(container, "layers", []):
             path = prefix + layer.name
-            if isinstance(layer, keras.layers.LSTM):
+            if is_lstm(layer):
                 found.append(LstmLayer(path, layer))
             elif isinstance(layer, keras.layers.Bidirectional):
                 for direction in ("forward", "backward"):
                     inner = getattr(layer, f"{direction}_layer")
-                    if isinstance(inner, keras.layers.LSTM):
+                    if is_lstm(inner):
                         found.append(LstmLayer(f"{path}/{inner.name}", inner, direction,
                                                layer))
             elif hasattr(layer, "layers"):  # a model (or other container) used as a layer
@@ -123,8 +127,8 @@ def find_layers(model, name, model_path):
     unique; a Bidirectional's name gives both directions."""
     layers = lstm_layers(model)
     if not layers:
-        raise CaseError("has no LSTM layer (searched stacked layers, nested models and "
-                        "Bidirectional wrappers)", model_path)
+        raise CaseError("has no LSTM layer (searched stacked layers, nested models, "
+                        "Bidirectional wrappers and RNN(LSTMCell) layers)", model_path)
     matches = ([e for e in layers if e.path == name]
                or [e for e in layers if _owner(e) == name]
                or [e for e in layers if name in (e.path.split("/")[-1],

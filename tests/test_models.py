@@ -198,6 +198,36 @@ def test_a_layer_inside_a_nested_model_gets_the_outer_layers_output(
     assert verify_case(case).status == "pass"
 
 
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_rnn_of_an_lstm_cell_is_found_extracted_and_verified(keras, data, tmp_path, suffix):
+    # keras.layers.RNN(LSTMCell(...)) runs the same loop as keras.layers.LSTM; it used to
+    # be invisible to inspect and extract ("has no LSTM layer").
+    L = keras.layers
+    inp = keras.Input((4, 2))
+    x = L.RNN(L.LSTMCell(3), return_sequences=True, name="cell_rnn")(inp)
+    out = L.Bidirectional(L.RNN(L.LSTMCell(2), return_sequences=True), name="bi_cells")(x)
+    model = keras.Model(inp, out)
+    _randomize(model, 9)
+    model.save(tmp_path / f"cells{suffix}")
+    loaded = load_model(tmp_path / f"cells{suffix}")
+    paths = [layer["path"] for layer in describe_model("m", loaded)["lstm_layers"]]
+    assert paths[0] == "cell_rnn" and len(paths) == 3 and paths[1].startswith("bi_cells/")
+    x_in = np.load(data[2])
+    (first,) = extract(tmp_path / f"cells{suffix}", "cell_rnn", data[2], tmp_path / "a.yaml")
+    case = load_case(first)
+    np.testing.assert_allclose(
+        case.expected["sequence"], _model_outputs(keras, loaded, loaded.get_layer("cell_rnn"),
+                                                  x_in), atol=1e-6)
+    assert verify_case(case).status == "pass"
+    forward, backward = extract(tmp_path / f"cells{suffix}", "bi_cells", data[2],
+                                tmp_path / "b.yaml")
+    merged = np.asarray(loaded(x_in))
+    np.testing.assert_allclose(load_case(forward).expected["sequence"], merged[..., :2],
+                               atol=1e-6)
+    for path in (forward, backward):
+        assert verify_case(load_case(path)).status == "pass"
+
+
 def test_the_mask_and_initial_state_the_model_gave_the_layer_are_recorded(keras, tmp_path):
     L = keras.layers
     inp = keras.Input((4, 2))
