@@ -1,12 +1,14 @@
 """``convert``: rewrite a case's ``weights`` block in another framework's layout.
 
 Only the lines of the top-level ``weights:`` block change (located with PyYAML's
-composer marks, as ``record`` does for ``expected``); every other line stays byte for
+composer marks, as ``record`` does for ``expected``), and, when a case's arrays move to
+a .npz of its own, the file name after ``arrays:``; every other line stays byte for
 byte.  Numbers are written with Python's shortest exact repr, so a conversion never
 rounds: reading the new case gives exactly the same Keras matrices (checked before
 anything is written).
 """
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +21,7 @@ from .errors import CaseError
 from .files import write_atomic
 from .yaml_source import MAX_VALUES, load_yaml
 
+INLINE_MAX = 256   # as extract: a converted weight array larger than this goes to the .npz
 SHAPES = {
     "kernel": "[input_dim, 4*units], blocks i, f, c, o",
     "recurrent_kernel": "[units, 4*units], blocks i, f, c, o",
@@ -66,8 +69,10 @@ def _block_list(array, indent):
     return lines
 
 
-def weights_block(layout, arrays, source):
-    """The ``weights:`` block (YAML text) holding ``arrays`` (key -> array) in ``layout``."""
+def weights_block(layout, arrays, source, references=None):
+    """The ``weights:`` block (YAML text) holding ``arrays`` (key -> array) in ``layout``;
+    a key in ``references`` (key -> .npz entry name) is written as ``npz:NAME``."""
+    references = references or {}
     lines = ["weights:"]
     if layout != "keras":
         lines.append(f"  layout: {layout}   # gates {layouts.GATE_NAMES[layout]}; converted "
@@ -80,7 +85,9 @@ def weights_block(layout, arrays, source):
         comment = f"   # {'x'.join(map(str, value.shape))}: {meaning}" if value.ndim else ""
         if key == "forget_bias":
             comment = "   # added to f's pre-activation at run time (already in bias if 0)"
-        if value.ndim <= 1:
+        if key in references:
+            lines.append(f"  {key}: npz:{references[key]}{comment}")
+        elif value.ndim <= 1:
             lines.append(f"  {key}: {_flow(value)}{comment}")
         else:
             lines.append(f"  {key}:{comment}")
@@ -107,41 +114,85 @@ def block_span(text, name):
 
 
 def source_weights(path, max_values=MAX_VALUES):
-    """(Case, layouts.Weights, source layout name) of a case file; a two-bias source keeps
-    its two biases apart, so pytorch -> onnx -> pytorch is exact too."""
+    """(Case, layouts.Weights, source layout name, the case's YAML data with npz references
+    unresolved) of a case file; a two-bias source keeps its two biases apart, so pytorch
+    -> onnx -> pytorch is exact too."""
     path = Path(path)
     case = load_case(path, max_values=max_values)        # every check, before anything else
-    data, lines = load_yaml(path, max_values=max_values)
+    raw, lines = load_yaml(path, max_values=max_values)
     r = Reader(path, lines)
-    data = npz_arrays.resolve(r, data, path, max_values)
+    data = npz_arrays.resolve(r, raw, path, max_values)
     weights = data["weights"]
     layout = weights.get("layout", "keras")
     if layout == "keras":
         keys = "textbook" if any(k not in ("kernel", "recurrent_kernel", "bias", "layout")
                                  for k in weights) else "keras"
-        return case, layouts.Weights(case.kernel, case.recurrent_kernel, case.bias), keys
-    return case, layouts.parse(r, weights, case, data.get("units"), layout), layout
+        return case, layouts.Weights(case.kernel, case.recurrent_kernel, case.bias), keys, raw
+    return case, layouts.parse(r, weights, case, data.get("units"), layout), layout, raw
 
 
-def convert(path, to, forget_bias=0.0, max_values=MAX_VALUES):
-    """(new case text, mapping lines) for the case at ``path`` with weights in layout ``to``."""
+def convert(path, to, forget_bias=0.0, max_values=MAX_VALUES, npz_out=None):
+    """(new case text, mapping lines, {entry: array} for ``npz_out`` or None) for the case
+    at ``path`` with weights in layout ``to``.
+
+    A case that keeps arrays in a .npz (``arrays:``) gets, when ``npz_out`` names a file,
+    a new .npz of its own: the entries the rest of the case references, and the converted
+    weight arrays of more than INLINE_MAX values; its ``arrays:`` line then names it.
+    Without ``npz_out`` (stdout) the weights are written inline."""
     if to not in layouts.LAYOUTS:
         raise CaseError(f"--to is '{to}', expected one of {', '.join(layouts.LAYOUTS)}")
-    case, w, source = source_weights(path, max_values)
+    case, w, source, raw = source_weights(path, max_values)
     if forget_bias and not case.use_bias:
         raise CaseError("--forget-bias needs a bias, but the case has use_bias: false", path)
     arrays = layouts.export(to, w, forget_bias=forget_bias)
     with open(path, encoding="utf-8", newline="") as handle:
         text = handle.read()
-    start, end = block_span(text, "weights")
-    lines = text.splitlines(keepends=True)
-    new_text = "".join(lines[:start]) + weights_block(to, arrays, source) + "".join(lines[end:])
+    inline = replace_block(text, "weights", weights_block(to, arrays, source))
     two = w.bias_h is not None
     mapping = [] if source in ("keras", "textbook") else layouts.mapping_lines(
         source, case.input_dim, case.units, case.use_bias, two)   # read: the same equalities
     mapping += layouts.mapping_lines(to, case.input_dim, case.units, case.use_bias, two)
-    mapping += _check_exact(case, new_text, path, max_values, forget_bias)
-    return new_text, mapping
+    mapping += _check_exact(case, inline, path, max_values, forget_bias)
+    if "arrays" not in raw:
+        return inline, mapping, None
+    if npz_out is None:
+        return inline, mapping + [f"weights written inline; arrays: still names "
+                                  f"{raw['arrays']}, next to {Path(path).name} (give -o "
+                                  "FILE to get a .npz of the case's own)"], None
+    entries = npz_arrays.referenced_entries(raw, path, max_values)
+    names = {}
+    for key, value in arrays.items():
+        if np.size(value) > INLINE_MAX:
+            names[key] = _free_name(f"{to}_{key}", entries)
+            entries[names[key]] = np.asarray(value, dtype=float)
+    new_text = replace_block(text, "weights", weights_block(to, arrays, source, names))
+    new_text = replace_value(new_text, "arrays", Path(npz_out).name)
+    held = ", ".join(sorted(entries)) or "no entries (the case references none)"
+    return new_text, mapping + [f"{Path(npz_out).name}: {held}"], entries
+
+
+def replace_block(text, name, block):
+    """``text`` with the top-level key ``name``'s lines replaced by ``block``."""
+    start, end = block_span(text, name)
+    lines = text.splitlines(keepends=True)
+    return "".join(lines[:start]) + block + "".join(lines[end:])
+
+
+def replace_value(text, name, value):
+    """``text`` with the scalar value of the top-level key ``name`` replaced by ``value``
+    (its comment and everything else kept)."""
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    for key, node in root.value:
+        if key.value == name:
+            return text[:node.start_mark.index] + value + text[node.end_mark.index:]
+    return text
+
+
+def _free_name(name, taken):
+    n, free = 2, name
+    while free in taken:
+        free, n = f"{name}_{n}", n + 1
+    return free
 
 
 def _check_exact(case, new_text, path, max_values, forget_bias):
@@ -161,8 +212,19 @@ def _check_exact(case, new_text, path, max_values, forget_bias):
 
 def run(path, to, output=None, force=False, forget_bias=0.0, max_values=MAX_VALUES):
     """Body of ``lstm-verify convert``: returns (text for stdout or None, mapping lines)."""
-    new_text, mapping = convert(path, to, forget_bias=forget_bias, max_values=max_values)
+    npz_out = None if output is None else Path(output).with_suffix(".npz")
+    new_text, mapping, entries = convert(path, to, forget_bias=forget_bias,
+                                         max_values=max_values, npz_out=npz_out)
     if output is None:
         return new_text, mapping
+    if entries is not None:
+        for target in (Path(output), npz_out):   # refuse before writing either file
+            if target.exists() and not force:
+                raise CaseError(f"already exists; pass --force to replace it (convert writes "
+                                f"{Path(output).name} and {npz_out.name})", target)
+        buffer = io.BytesIO()
+        np.savez(buffer, **entries)
+        write_atomic(npz_out, buffer.getvalue(), overwrite=force)   # first: never a case
+        mapping.append(f"wrote {npz_out}")                         # naming a missing file
     write_atomic(output, new_text, overwrite=force)
     return None, mapping + [f"wrote {output}"]

@@ -53,6 +53,22 @@ def resolve(r, data, case_path, max_values):
     return _replace(data, "", arrays)
 
 
+def referenced_entries(data, case_path, max_values, skip=("weights",)):
+    """{entry name: array} of the entries the case references outside the ``skip`` keys,
+    read with the same checks as ``resolve`` (for a tool that writes the case a new .npz)."""
+    references = dict(_references({k: v for k, v in data.items()
+                                   if k in ARRAY_KEYS and k not in skip}, ""))
+    if "arrays" not in data or not references:
+        return {}
+    from .checks import Reader
+    r = Reader(Path(case_path), {})
+    npz_path = _npz_path(r, data["arrays"], Path(case_path))
+    with _open(r, npz_path) as archive:
+        return {value[len(PREFIX):]: _read_entry(r, archive, npz_path, key,
+                                                 value[len(PREFIX):], max_values)
+                for key, value in references.items()}
+
+
 def _references(value, key):
     """(dotted key, 'npz:NAME') for every reference, keys named as yaml_source names them."""
     if isinstance(value, str) and value.startswith(PREFIX):

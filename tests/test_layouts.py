@@ -70,7 +70,7 @@ def test_two_biases_survive_conversion_between_two_bias_layouts(tmp_path):
     path = tmp_path / "torch.yaml"
     path.write_text(yaml.safe_dump(case_data(torch_form, "pytorch", rng)))
     for layout in ("onnx", "cudnn", "pytorch"):
-        text, _ = convert(path, layout)
+        text, _, _ = convert(path, layout)
         path = tmp_path / f"{layout}.yaml"
         path.write_text(text)
     back = yaml.safe_load(path.read_text())["weights"]
@@ -288,7 +288,7 @@ def test_convert_runs_without_tensorflow_torch_or_onnx():
 
 
 def test_convert_with_forget_bias(tmp_path):
-    text, mapping = convert(CASES / "two-steps-linear.yaml", "tf1", forget_bias=1.0)
+    text, mapping, _ = convert(CASES / "two-steps-linear.yaml", "tf1", forget_bias=1.0)
     weights = yaml.safe_load(text)["weights"]
     assert weights["forget_bias"] == 1.0
     assert weights["bias"][4:6] == [-1, -1]         # f block i, j, f, o: 0 - 1
@@ -303,9 +303,9 @@ def test_convert_says_when_forget_bias_rounds(tmp_path):
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(case_data(layouts.export("keras", w), "keras", rng,
                                              F=1, U=1)))
-    _, mapping = convert(path, "tf1", forget_bias=1.0)
+    _, mapping, _ = convert(path, "tf1", forget_bias=1.0)
     assert mapping[-1].startswith("read back: differs by up to 1e-17")
-    _, exact = convert(path, "tf1")
+    _, exact, _ = convert(path, "tf1")
     assert exact[-1].endswith("exactly")
 
 
@@ -315,10 +315,45 @@ def test_convert_says_when_forget_bias_rounds(tmp_path):
 def test_a_case_in_each_layout_verifies_with_real_keras(tmp_path, layout):
     from lstm_verify.verify import verify_case
 
-    text, _ = convert(CASES / "written-by-new.yaml", layout)
+    text, _, _ = convert(CASES / "written-by-new.yaml", layout)
     path = tmp_path / f"{layout}.yaml"
     path.write_text(text)
     result = verify_case(load_case(path))
     assert result.status == "pass", result.verdict
     assert result.keras_vs_reference < 1e-5
     assert result.expected_vs_reference < 1e-5
+
+
+def test_convert_keeps_a_large_cases_arrays_in_a_npz_of_its_own(tmp_path):
+    # Regression: convert wrote every weight inline and kept `arrays: w.npz`, which
+    # named a file that does not exist next to an output in another folder.
+    rng = np.random.default_rng(3)
+    F, U = 12, 16                                  # kernel 12x64 = 768 values > 256
+    src = tmp_path / "src"
+    src.mkdir()
+    np.savez(src / "w.npz", kernel=rng.normal(size=(F, 4 * U)),
+             recurrent=rng.normal(size=(U, 4 * U)), x=rng.normal(size=(2, 3, F)),
+             unused=np.zeros(3))
+    (src / "big.yaml").write_text(
+        "# a comment that stays\narrays: w.npz   # mine\ninputs: npz:x\nweights:\n"
+        "  kernel: npz:kernel\n  recurrent_kernel: npz:recurrent\n"
+        f"  bias: {rng.normal(size=4 * U).round(3).tolist()}\n")
+    out = tmp_path / "out" / "torch.yaml"
+    out.parent.mkdir()
+    done = run_cli("convert", src / "big.yaml", "--to", "pytorch", "-o", out)
+    assert done.returncode == 0, done.stderr
+    text = out.read_text()
+    assert text.startswith("# a comment that stays\narrays: torch.npz   # mine\n")
+    assert "weight_ih: npz:pytorch_weight_ih" in text and "inputs: npz:x" in text
+    assert "bias_ih: [" in text                    # 64 values: inline
+    with np.load(out.with_suffix(".npz")) as written:
+        assert sorted(written.files) == ["pytorch_weight_hh", "pytorch_weight_ih", "x"]
+    a, b = load_case(src / "big.yaml"), load_case(out)
+    for name in ("inputs", "kernel", "recurrent_kernel", "bias"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    again = run_cli("convert", src / "big.yaml", "--to", "onnx", "-o", out)
+    assert again.returncode == 2 and "torch.yaml" in again.stderr
+    assert "weight_ih" in out.read_text()          # refused before either file was touched
+    printed = run_cli("convert", src / "big.yaml", "--to", "onnx")
+    assert printed.returncode == 0 and "arrays: w.npz" in printed.stdout
+    assert "still names w.npz" in printed.stderr
