@@ -4,7 +4,8 @@
 
 - ``torch``: ``torch.nn.LSTM`` with the weights in PyTorch's layout (layouts.py);
   go_backwards is the input flipped in time (Keras then returns the outputs in that
-  processing order, as torch does for the flipped input).
+  processing order, as torch does for the flipped input); a right-padding mask with
+  zero_output_for_mask is a packed sequence.
 - ``onnxruntime``: a one-node ONNX ``LSTM`` model built with onnx.helper and run by
   ONNX Runtime (onnx_engine.py); go_backwards is ``direction: reverse`` (ONNX keeps Y in
   input order, so Y is flipped back into Keras's processing order).
@@ -24,7 +25,7 @@ import numpy as np
 from . import layouts
 from .compare import KERAS_FLOOR
 from .errors import CaseError
-from .onnx_engine import onnx_unsupported, run_onnxruntime
+from .onnx_engine import onnx_unsupported, right_padded_lengths, run_onnxruntime
 
 ENGINES = ("keras", "torch", "onnxruntime", "keras-jax", "keras-torch")
 NEEDS = {"torch": ("torch",), "onnxruntime": ("onnx", "onnxruntime"),
@@ -74,9 +75,10 @@ def torch_unsupported(case):
         return ("torch.nn.LSTM computes sigmoid gates and tanh only; this case has "
                 f"activation={case.activation or 'linear'}, recurrent_activation="
                 f"{case.recurrent_activation or 'linear'}")
-    if case.mask is not None and not case.mask.all():   # an all-true mask changes nothing
-        return ("torch.nn.LSTM has no per-step mask (packed sequences only drop trailing "
-                "steps, with zero outputs, not Keras's carried state and output)")
+    if case.mask is not None and not case.mask.all() and right_padded_lengths(case) is None:
+        return ("torch.nn.LSTM has no per-step mask; packed sequences express only right "
+                "padding (true... then false..., at least one true) with "
+                "zero_output_for_mask: true and no go_backwards, and this mask is beyond that")
     return None
 
 
@@ -96,7 +98,16 @@ def run_torch(case):
         # same as a forward LSTM over the time-reversed input
         x = case.inputs[:, ::-1] if case.go_backwards else case.inputs
         state = tuple(torch.tensor(s[None], dtype=dtype) for s in (case.h0, case.c0))
-        sequence, (h, c) = lstm(torch.tensor(x.copy(), dtype=dtype), state)   # (B, T, U)
+        x = torch.tensor(x.copy(), dtype=dtype)
+        if case.mask is None or case.mask.all():
+            sequence, (h, c) = lstm(x, state)   # (B, T, U)
+        else:   # right padding: a packed batch, zeros past each sequence's end
+            pack = torch.nn.utils.rnn
+            lengths = torch.tensor(right_padded_lengths(case))
+            packed, (h, c) = lstm(pack.pack_padded_sequence(x, lengths, batch_first=True,
+                                                            enforce_sorted=False), state)
+            sequence, _ = pack.pad_packed_sequence(packed, batch_first=True,
+                                                   total_length=case.steps)
     as64 = lambda t: t.detach().numpy().astype(np.float64)
     return as64(h[0]), as64(c[0]), as64(sequence), f"torch {torch.__version__}"
 

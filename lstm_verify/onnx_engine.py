@@ -28,13 +28,22 @@ def onnx_unsupported(case):
                     "Sigmoid, Tanh, Relu, HardSigmoid, Affine, Elu, LeakyRelu, Softsign, "
                     "Softplus")
     if case.mask is not None and not case.mask.all():   # an all-true mask changes nothing
-        lengths = case.mask.sum(axis=1)
-        prefix = (case.mask == (np.arange(case.steps) < lengths[:, None])).all()
-        if not (prefix and lengths.min() >= 1 and case.zero_output_for_mask
-                and not case.go_backwards):
+        if right_padded_lengths(case) is None:
             return ("ONNX's LSTM expresses a mask only as sequence_lens: right padding "
                     "(true... then false..., at least one true) with zero_output_for_mask: "
                     "true and no go_backwards; this case's mask is beyond that")
+    return None
+
+
+def right_padded_lengths(case):
+    """Each sequence's length when the mask is right padding (true... then false..., at
+    least one true) with zero_output_for_mask and no go_backwards, else None: then, and
+    only then, Keras's mask means what a sequence length means to ONNX and torch (steps
+    past the end output zeros and leave the final state alone)."""
+    lengths = case.mask.sum(axis=1)
+    prefix = (case.mask == (np.arange(case.steps) < lengths[:, None])).all()
+    if prefix and lengths.min() >= 1 and case.zero_output_for_mask and not case.go_backwards:
+        return lengths
     return None
 
 

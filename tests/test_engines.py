@@ -99,18 +99,23 @@ def test_an_all_true_mask_is_no_obstacle(engine):
     assert result.status == "pass", result
 
 
-def test_onnxruntime_runs_right_padded_masks_as_sequence_lens():
-    pytest.importorskip("onnxruntime")
+@pytest.mark.parametrize("engine", ["torch", "onnxruntime"])
+def test_right_padded_masks_run_as_sequence_lengths(engine):
+    # ONNX's sequence_lens and torch's packed sequences (torch used to skip every mask)
+    pytest.importorskip(engine)
     mask = [[True, True, True, False], [True, False, False, False]]
     case = random_case(5, mask=mask, zero_output_for_mask=True)
-    result = outcome("onnxruntime", case)
+    result = outcome(engine, case)
     assert result.status == "pass", result
     assert result.max_abs_diff["sequence"] < 1e-5
+    unmasked = random_case(5, zero_output_for_mask=True)   # the mask really took effect
+    assert not np.allclose(reference.run(unmasked).final_h, reference.run(case).final_h)
 
 
 @pytest.mark.parametrize("options,engine,why", [
     (dict(activation=None), "torch", "sigmoid gates and tanh only"),
     (dict(mask=[[True, True, False, True]] * 2), "torch", "no per-step mask"),
+    (dict(mask=[[True, True, True, False]] * 2), "torch", "zero_output_for_mask: true"),
     (dict(mask=[[True, False, True, True]] * 2, zero_output_for_mask=True), "onnxruntime",
      "only as sequence_lens: right padding"),
     (dict(mask=[[True, True, True, False]] * 2), "onnxruntime", "zero_output_for_mask"),
