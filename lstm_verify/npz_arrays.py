@@ -40,17 +40,7 @@ def resolve(r, data, case_path, max_values):
     npz_path = _npz_path(r, data["arrays"], Path(case_path))
     if not references:
         return data
-    arrays = {}
-    with _open(r, npz_path) as archive:
-        names = sorted(n[:-4] for n in archive.namelist() if n.endswith(".npy"))
-        for key, value in references.items():
-            name = value[len(PREFIX):]
-            if name not in names:
-                raise r.fail(key, f"is '{value}', but {npz_path.name} has no array named "
-                             f"'{name}'; it holds: {', '.join(names) or 'nothing'}")
-            arrays[key] = _read_entry(r, archive, npz_path, key, name, max_values)
-            r.origins[key] = f"{npz_path.name} entry '{name}'"
-    return _replace(data, "", arrays)
+    return _replace(data, "", _read_references(r, npz_path, references, max_values))
 
 
 def referenced_entries(data, case_path, max_values, skip=("weights",)):
@@ -62,11 +52,24 @@ def referenced_entries(data, case_path, max_values, skip=("weights",)):
         return {}
     from .checks import Reader
     r = Reader(Path(case_path), {})
-    npz_path = _npz_path(r, data["arrays"], Path(case_path))
+    arrays = _read_references(r, _npz_path(r, data["arrays"], Path(case_path)), references,
+                              max_values)
+    return {references[key][len(PREFIX):]: array for key, array in arrays.items()}
+
+
+def _read_references(r, npz_path, references, max_values):
+    """{dotted key: array} for ``references`` ({dotted key: 'npz:NAME'})."""
+    arrays = {}
     with _open(r, npz_path) as archive:
-        return {value[len(PREFIX):]: _read_entry(r, archive, npz_path, key,
-                                                 value[len(PREFIX):], max_values)
-                for key, value in references.items()}
+        names = sorted(n[:-4] for n in archive.namelist() if n.endswith(".npy"))
+        for key, value in references.items():
+            name = value[len(PREFIX):]
+            if name not in names:
+                raise r.fail(key, f"is '{value}', but {npz_path.name} has no array named "
+                             f"'{name}'; it holds: {', '.join(names) or 'nothing'}")
+            arrays[key] = _read_entry(r, archive, npz_path, key, name, max_values)
+            r.origins[key] = f"{npz_path.name} entry '{name}'"
+    return arrays
 
 
 def _references(value, key):

@@ -24,17 +24,8 @@ def read_until(lines, marker, timeout):
             return "".join(seen)
 
 
-def save_by_rename(path, text):
-    """Save the way many editors do: write a new file, rename it over the old one."""
-    tmp = path.with_name(path.name + ".swp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def test_watch_reverifies_on_save_and_stops_on_ctrl_c(tmp_path):
-    case = tmp_path / "case.yaml"
-    case.write_text(GOOD)
-    assert H1 in GOOD
+def start_watch(case):
+    """``watch case`` in a subprocess; its output lines arrive on a queue (None at exit)."""
     proc = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "watch", str(case),
                              "--interval", "0.05"], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True,
@@ -46,6 +37,21 @@ def test_watch_reverifies_on_save_and_stops_on_ctrl_c(tmp_path):
             lines.put(line)
         lines.put(None)
     threading.Thread(target=pump, daemon=True).start()
+    return proc, lines
+
+
+def save_by_rename(path, text):
+    """Save the way many editors do: write a new file, rename it over the old one."""
+    tmp = path.with_name(path.name + ".swp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def test_watch_reverifies_on_save_and_stops_on_ctrl_c(tmp_path):
+    case = tmp_path / "case.yaml"
+    case.write_text(GOOD)
+    assert H1 in GOOD
+    proc, lines = start_watch(case)
     try:
         first = read_until(lines, "watching", timeout=180)
         assert "PASS" in first and "FAIL" not in first
@@ -79,17 +85,7 @@ def test_watch_reverifies_when_the_cases_npz_changes(tmp_path):
     case.write_text(GOOD[:start].replace("weights:", "arrays: w.npz\nweights:")
                     + "  kernel: npz:kernel\n" + GOOD[end:])
     assert "npz:kernel" in case.read_text()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "watch", str(case),
-                             "--interval", "0.05"], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    lines = queue.Queue()
-
-    def pump():
-        for line in proc.stdout:
-            lines.put(line)
-        lines.put(None)
-    threading.Thread(target=pump, daemon=True).start()
+    proc, lines = start_watch(case)
     try:
         first = read_until(lines, "watching", timeout=180)
         assert "PASS" in first and "FAIL" not in first
