@@ -12,6 +12,7 @@ from . import reference
 from .case import load_case, parse_case
 from .errors import CaseError
 from .files import write_atomic
+from .yaml_source import float_text
 
 GATE_BLOCKS = ("i", "f", "c", "o")
 COMPUTED_NOTE = "computed by the reference calculator (lstm-verify), not hand-derived"
@@ -22,11 +23,7 @@ def number(value):
     value = float(value)
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
-    text = f"{value:.7g}"
-    mantissa, e, exponent = text.partition("e")
-    if "." not in mantissa:   # YAML 1.1 (PyYAML) reads 1e-08 as a string, 1.0e-08 as a float
-        mantissa += ".0"
-    return mantissa + e + exponent
+    return float_text(f"{value:.7g}")
 
 
 def flow(array):

@@ -19,7 +19,7 @@ from .case import load_case, parse_case
 from .checks import Reader
 from .errors import CaseError
 from .files import write_atomic
-from .yaml_source import MAX_VALUES, load_yaml
+from .yaml_source import MAX_VALUES, float_text, load_yaml
 
 INLINE_MAX = 256   # as extract: a converted weight array larger than this goes to the .npz
 SHAPES = {
@@ -42,11 +42,7 @@ def number(value):
     value = float(value)
     if value.is_integer() and abs(value) < 2 ** 53:
         return str(int(value))
-    text = repr(value)
-    if "e" in text and "." not in text.split("e")[0]:
-        mantissa, exponent = text.split("e")   # PyYAML reads 1e-05 as text; 1.0e-05 is a float
-        text = f"{mantissa}.0e{exponent}"
-    return text
+    return float_text(repr(value))
 
 
 def _flow(array):

@@ -21,6 +21,7 @@ from . import activations
 from .errors import CaseError
 from .files import write_atomic
 from .models import find_layers, load_model, options
+from .yaml_source import float_text
 
 INLINE_MAX = 256  # arrays with more values than this go to the sibling .npz
 
@@ -243,11 +244,9 @@ class _ArrayWriter:
     def _number(self, value):
         if value.dtype == bool:
             return "true" if value else "false"
-        # the shortest text that reads back as the same float32 (or float64) value;
-        # PyYAML reads 1e-08 as text, so the mantissa always gets its decimal point
-        text = str(np.float32(value)) if self.dtype == "float32" else repr(float(value))
-        mantissa, e, exponent = text.partition("e")
-        return (mantissa if "." in mantissa else mantissa + ".0") + e + exponent
+        # the shortest text that reads back as the same float32 (or float64) value
+        return float_text(str(np.float32(value)) if self.dtype == "float32"
+                          else repr(float(value)))
 
 
 def _scalar(value):

@@ -17,6 +17,13 @@ ALLOWED_TAGS = {f"tag:yaml.org,2002:{name}"
                 for name in ("str", "int", "float", "bool", "null", "map", "seq")}
 
 
+def float_text(text):
+    """Float text that PyYAML reads back as a float: YAML 1.1 needs a decimal point in the
+    mantissa, so 1e-08 (which PyYAML reads as a string) becomes 1.0e-08."""
+    mantissa, e, exponent = text.partition("e")
+    return (mantissa if "." in mantissa or not e else mantissa + ".0") + e + exponent
+
+
 class _Builder:
     def __init__(self, path, max_values):
         self.path = path
