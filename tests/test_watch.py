@@ -1,5 +1,6 @@
 """watch PATH in a real subprocess: report, edit (by rename), half-written file, Ctrl-C."""
 
+import contextlib
 import os
 import queue
 import signal
@@ -7,6 +8,8 @@ import subprocess
 import sys
 import threading
 
+import numpy as np
+import yaml
 from conftest import CASES, ROOT
 
 GOOD = (CASES / "two-steps-linear.yaml").read_text()
@@ -24,8 +27,10 @@ def read_until(lines, marker, timeout):
             return "".join(seen)
 
 
-def start_watch(case):
-    """``watch case`` in a subprocess; its output lines arrive on a queue (None at exit)."""
+@contextlib.contextmanager
+def watching(case):
+    """``watch case`` in a subprocess; yields a queue of its output lines (None at exit).
+    On leaving: Ctrl-C, and watch must exit with 0."""
     proc = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "watch", str(case),
                              "--interval", "0.05"], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True,
@@ -37,7 +42,12 @@ def start_watch(case):
             lines.put(line)
         lines.put(None)
     threading.Thread(target=pump, daemon=True).start()
-    return proc, lines
+    try:
+        yield lines
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(timeout=30)
+    assert code == 0
 
 
 def save_by_rename(path, text):
@@ -51,8 +61,7 @@ def test_watch_reverifies_on_save_and_stops_on_ctrl_c(tmp_path):
     case = tmp_path / "case.yaml"
     case.write_text(GOOD)
     assert H1 in GOOD
-    proc, lines = start_watch(case)
-    try:
+    with watching(case) as lines:
         first = read_until(lines, "watching", timeout=180)
         assert "PASS" in first and "FAIL" not in first
 
@@ -67,15 +76,9 @@ def test_watch_reverifies_on_save_and_stops_on_ctrl_c(tmp_path):
         case.write_text(GOOD)   # fixed again: watch kept going
         fourth = read_until(lines, "watching", timeout=60)
         assert "PASS" in fourth
-    finally:
-        proc.send_signal(signal.SIGINT)
-        code = proc.wait(timeout=30)
-    assert code == 0
 
 
 def test_watch_reverifies_when_the_cases_npz_changes(tmp_path):
-    import numpy as np
-    import yaml
     data = yaml.safe_load(GOOD)
     kernel = np.array(data["weights"]["kernel"], float)
     np.savez(tmp_path / "w.npz", kernel=kernel)
@@ -85,14 +88,9 @@ def test_watch_reverifies_when_the_cases_npz_changes(tmp_path):
     case.write_text(GOOD[:start].replace("weights:", "arrays: w.npz\nweights:")
                     + "  kernel: npz:kernel\n" + GOOD[end:])
     assert "npz:kernel" in case.read_text()
-    proc, lines = start_watch(case)
-    try:
+    with watching(case) as lines:
         first = read_until(lines, "watching", timeout=180)
         assert "PASS" in first and "FAIL" not in first
         np.savez(tmp_path / "w.npz", kernel=kernel + 1)   # only the arrays change
         second = read_until(lines, "watching", timeout=60)
         assert "FAIL" in second
-    finally:
-        proc.send_signal(signal.SIGINT)
-        code = proc.wait(timeout=30)
-    assert code == 0
