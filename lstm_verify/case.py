@@ -2,7 +2,8 @@
 
 Every user mistake is found here, before anything runs, and raised as a
 :class:`CaseError` naming the file, the key, its line, what was found and what
-was expected.  Arrays are float64 with the batch axis always present.
+was expected.  Arrays are float64 with the batch axis always present.  What a case
+may hold (weight shapes, states, per-step quantities) is its cell's (cells/).
 """
 
 from dataclasses import dataclass, field
@@ -10,28 +11,29 @@ from pathlib import Path
 
 import numpy as np
 
-from . import npz_arrays
+from . import cells, npz_arrays
 from .checks import Reader, describe
 from .errors import CaseError
 from .weights import parse_weights
 from .yaml_source import MAX_VALUES, load_yaml
 
-GATES = ("i", "f", "c_tilde", "o")
-STEP_KEYS = GATES + ("c", "h")
-TOP_KEYS = ("name", "description", "source", "units", "activation", "recurrent_activation",
+TOP_KEYS = ("name", "description", "source", "cell", "units", "activation",
+            "recurrent_activation", "reset_after",
             "use_bias", "go_backwards", "zero_output_for_mask", "dtype", "inputs", "mask",
             "initial_state", "weights", "expected", "tolerance", "known_mistake",
             "arrays")  # arrays: a sibling .npz whose entries the case names as npz:NAME
-EXPECTED_KEYS = ("h", "c", "sequence", "steps")
 DEFAULT_TOLERANCE = {"float32": {"atol": 1e-5, "rtol": 1e-5},
                      "float64": {"atol": 1e-9, "rtol": 1e-9}}
 
 
 @dataclass
 class Case:
-    """One LSTM example. Shapes: inputs (B, T, F); kernel (F, 4U); recurrent_kernel (U, 4U);
-    bias (4U,) or None; mask (B, T) bool or None; h0, c0 (B, U). ``expected`` maps
-    h/c -> (B, U), sequence -> (B, T, U), steps -> {t: {quantity: (B, U)}}."""
+    """One example for one cell. Shapes (n = the cell's number of weight blocks: 4 for
+    the LSTM, 3 for the GRU, 1 for the SimpleRNN): inputs (B, T, F); kernel (F, nU);
+    recurrent_kernel (U, nU); bias as the cell says ((nU,), or (2, 3U) for a GRU with
+    reset_after) or None; mask (B, T) bool or None; h0 (B, U) and, for the LSTM, c0.
+    ``expected`` maps each state -> (B, U), sequence -> (B, T, U),
+    steps -> {t: {quantity: (B, U)}}."""
 
     path: Path
     name: str
@@ -42,6 +44,8 @@ class Case:
     mask: np.ndarray = None
     h0: np.ndarray = None
     c0: np.ndarray = None
+    cell: cells.Cell = cells.get(cells.DEFAULT)
+    reset_after: bool = True          # the GRU's; Keras's default
     activation: str = "tanh"
     recurrent_activation: str = "sigmoid"
     use_bias: bool = True
@@ -72,6 +76,11 @@ class Case:
     def units(self):
         return self.recurrent_kernel.shape[0]
 
+    @property
+    def initial_state(self):
+        """{state: (B, U)} for each of the cell's states."""
+        return {s: getattr(self, f"{s}0") for s in self.cell.states}
+
 
 def load_case(path, max_values=MAX_VALUES):
     """Read and validate one case file; raise CaseError on any problem."""
@@ -96,13 +105,16 @@ def parse_case(data, path, lines=None, max_values=MAX_VALUES):
     dtype = data.get("dtype", "float32")
     if dtype not in DEFAULT_TOLERANCE:
         raise r.fail("dtype", f"is {describe(dtype)}, expected float32 or float64")
+    cell = _cell(r, data)
     case = Case(
         path=path,
         name=r.text(data, "name", None) or path.stem,
         description=r.text(data, "description", "") or "",
         source=r.text(data, "source", "") or "",
+        cell=cell,
+        reset_after=_reset_after(r, data, cell),
         activation=r.activation(data, "activation", "tanh"),
-        recurrent_activation=r.activation(data, "recurrent_activation", "sigmoid"),
+        recurrent_activation=_recurrent_activation(r, data, cell),
         use_bias=r.flag(data, "use_bias", True),
         go_backwards=r.flag(data, "go_backwards", False),
         zero_output_for_mask=r.flag(data, "zero_output_for_mask", False),
@@ -119,6 +131,34 @@ def parse_case(data, path, lines=None, max_values=MAX_VALUES):
     if "expected" in data:
         case.expected = _expected(r, data["expected"], case)
     return case
+
+
+def _cell(r, data):
+    name = data.get("cell", cells.DEFAULT)
+    if not isinstance(name, str) or name not in cells.CELLS:
+        raise r.fail("cell", f"is {describe(name)}, expected one of "
+                     f"{', '.join(cells.CELLS)}")
+    return cells.get(name)
+
+
+def _option_of(r, data, key, cell, owners):
+    """An option only some cells have: an error naming the case's cell on the others."""
+    if key in data and cell.name not in owners:
+        raise r.fail(key, f"is given, but {cell.a_title} has no {key} (only "
+                     f"{' and '.join(cells.get(n).title for n in owners)} "
+                     f"{'has' if len(owners) == 1 else 'have'} it); remove it")
+
+
+def _reset_after(r, data, cell):
+    _option_of(r, data, "reset_after", cell, ("gru",))
+    return r.flag(data, "reset_after", True)
+
+
+def _recurrent_activation(r, data, cell):
+    _option_of(r, data, "recurrent_activation", cell, ("lstm", "gru"))
+    if not cell.has_recurrent_activation:
+        return None
+    return r.activation(data, "recurrent_activation", "sigmoid")
 
 
 def _inputs(r, value):
@@ -149,14 +189,23 @@ def _mask(r, data, case):
                          f"[batch, time] = [{case.batch}, {case.steps}] from inputs")
 
 
+def _no_cell_state(r, mapping, key, case):
+    """A c where the cell has none gets its own message, not an unknown-key one."""
+    if isinstance(mapping, dict) and "c" in mapping and "c" not in case.cell.states:
+        raise r.fail(f"{key}.c", f"is given, but {case.cell.a_title} has no cell state c; "
+                     "its only state is h")
+
+
 def _initial_state(r, data, case):
     state = data.get("initial_state")
     shape = (case.batch, case.units)
-    case.h0, case.c0 = np.zeros(shape), np.zeros(shape)
+    for key in case.cell.states:
+        setattr(case, f"{key}0", np.zeros(shape))
     if state is None:
         return
-    r.keys(state, "initial_state", ("h", "c"))
-    for key in ("h", "c"):
+    _no_cell_state(r, state, "initial_state", case)
+    r.keys(state, "initial_state", case.cell.states)
+    for key in case.cell.states:
         if key in state:
             meaning = f"[batch, units] = [{case.batch}, {case.units}]"
             arr = _batched(r, state[key], f"initial_state.{key}", (case.units,), meaning, case)
@@ -178,10 +227,11 @@ def _tolerance(r, data, case):
 
 
 def _expected(r, expected, case):
-    r.keys(expected, "expected", EXPECTED_KEYS)
+    _no_cell_state(r, expected, "expected", case)
+    r.keys(expected, "expected", case.cell.states + ("sequence", "steps"))
     units, out = case.units, {}
     state = f"[batch, units] = [{case.batch}, {units}] ([units] for batch 1)"
-    for key in ("h", "c"):
+    for key in case.cell.states:
         if expected.get(key) is not None:
             out[key] = _batched(r, expected[key], f"expected.{key}", (units,), state, case)
     if expected.get("sequence") is not None:
@@ -195,13 +245,15 @@ def _expected(r, expected, case):
 
 
 def _expected_steps(r, steps, case, state):
+    rows = case.cell.rows
     if not isinstance(steps, list):
         raise r.fail("expected.steps", f"is {describe(steps)}, expected a list of "
-                     "mappings such as {t: 1, i: [...], h: [...]}")
+                     f"mappings such as {{t: 1, {rows[0]}: [...], h: [...]}}")
     out = {}
     for n, step in enumerate(steps):
         key = f"expected.steps[{n}]"
-        r.keys(step, key, ("t",) + STEP_KEYS)
+        _no_cell_state(r, step, key, case)
+        r.keys(step, key, ("t",) + rows)
         t = step.get("t")
         if isinstance(t, bool) or not isinstance(t, int) or not 1 <= t <= case.steps:
             raise r.fail(f"{key}.t", f"is {describe(t)}, expected the step number, a "
@@ -209,5 +261,5 @@ def _expected_steps(r, steps, case, state):
         if t in out:
             raise r.fail(f"{key}.t", f"repeats step {t}; give each step once")
         out[t] = {q: _batched(r, step[q], f"{key}.{q}", (case.units,), state, case)
-                  for q in STEP_KEYS if step.get(q) is not None}
+                  for q in rows if step.get(q) is not None}
     return out

@@ -9,16 +9,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .arithmetic import fmt, formula
-from .case import GATES
-
-STEP_QUANTITIES = GATES + ("c", "h")
 # Keras in float32 cannot match a float64 reference more closely than this.
 KERAS_FLOOR = {"float32": {"atol": 1e-5, "rtol": 1e-4}, "float64": {"atol": 1e-8, "rtol": 1e-7}}
 
 
 @dataclass
 class Mismatch:
-    quantity: str          # h, c, sequence, i, f, c_tilde or o
+    quantity: str          # a state (h, c), sequence, or a gate of the cell (i, z, h_tilde…)
     t: int                 # 1-based processing step; None for the final h and c
     batch: int
     unit: int
@@ -65,13 +62,13 @@ def expected_arrays(case):
     """The author's numbers as (quantity, t, array (B, U)) triples, in report order."""
     out = []
     for t, step in sorted(case.expected.get("steps", {}).items()):
-        for q in STEP_QUANTITIES:
+        for q in case.cell.rows:
             if q in step:
                 out.append((q, t, step[q]))
     if "sequence" in case.expected:
         for n in range(case.steps):
             out.append(("sequence", n + 1, case.expected["sequence"][:, n]))
-    for q in ("h", "c"):
+    for q in case.cell.states:
         if q in case.expected:
             out.append((q, None, case.expected[q]))
     return out
@@ -80,20 +77,20 @@ def expected_arrays(case):
 def trace_value(trace, quantity, t):
     """(B, U) array of a quantity at step t (1-based) or, with t None, the final state."""
     if t is None:
-        return trace.final_h if quantity == "h" else trace.final_c
+        return trace.final[quantity]
     if quantity == "sequence":
         return trace.sequence[:, t - 1]
-    return getattr(trace, quantity)[t - 1]
+    return trace.steps[quantity][t - 1]
 
 
 def _all_positions(case):
     for t in range(1, case.steps + 1):
-        for q in STEP_QUANTITIES:
+        for q in case.cell.rows:
             yield q, t
     for t in range(1, case.steps + 1):
         yield "sequence", t
-    yield "h", None
-    yield "c", None
+    for q in case.cell.states:
+        yield q, None
 
 
 def compare(case, reference, keras=None):
@@ -180,23 +177,24 @@ def judge(case, reference, keras):
 def _non_finite_note(case, reference, keras):
     """Say where values overflowed (linear LSTMs grow fast: h roughly squares each step)."""
     for name, trace in (("the reference (float64)", reference), (f"Keras ({case.dtype})", keras)):
-        bad = ~np.isfinite(trace.h).all(axis=(1, 2))
+        bad = ~np.isfinite(trace.steps["h"]).all(axis=(1, 2))
         if bad.any():
             return (f"{name} overflowed to infinity/NaN from step {int(np.argmax(bad)) + 1} "
                     "on; use smaller weights or inputs, or fewer steps")
     return None
 
 
-QUANTITY_SYMBOL = {"i": "i", "f": "f", "c_tilde": "c~", "o": "o", "c": "c", "h": "h",
-                   "sequence": "output"}
+def symbol(quantity):
+    """How plain text writes a quantity: c_tilde -> c~, sequence -> output."""
+    return "output" if quantity == "sequence" else quantity.replace("_tilde", "~")
 
 
 def describe_position(m):
     where = "final" if m.t is None else f"step {m.t}"
-    return f"{QUANTITY_SYMBOL[m.quantity]}[{m.unit}] at {where}, batch {m.batch}"
+    return f"{symbol(m.quantity)}[{m.unit}] at {where}, batch {m.batch}"
 
 
 def explain_value(case, trace, m):
     """The reference's arithmetic for the value at a mismatch, e.g.
-    'h[2] = o[2]·act(c[2]) = 0·1 = 0, not 1'."""
+    'h[2] = o[2]·c[2] = 0·1 = 0, not 1'."""
     return formula(case, trace, m.quantity, m.t, m.batch, m.unit) + f", not {fmt(m.expected)}"

@@ -1,7 +1,8 @@
 """Explain a wrong hand answer: which classic mistake reproduces the author's numbers.
 
-Each hypothesis (mistakes.py) is a way people really get an LSTM wrong (gate blocks
-read in another order, the other sigmoid, a forget bias of +1, ...).  It is checked by
+Each hypothesis (mistakes.py, and the cell's own in cells/) is a way people really get
+a recurrent cell wrong (gate blocks read in another order, the other sigmoid, a forget
+bias of +1, a GRU's update rule the other way round, ...).  It is checked by
 recomputing the whole case under that assumption and comparing with every number the
 author wrote, within the case tolerance; a hypothesis is reported only if all of them
 agree.  Nothing is guessed from the size or place of a difference.
@@ -11,50 +12,33 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import activations
+from . import reference
 from .compare import expected_arrays, trace_value
-from .mistakes import Assumption, hypotheses
-from .reference import Trace, split_gates
+from .mistakes import hypotheses
 
-STEP_ORDER = ("i", "f", "c_tilde", "o", "c", "h", "sequence")
-# Past this many steps or gate values per pass (steps x batch x 4*units) we do not
+# Past this many steps or gate values per pass (steps x batch x n*units) we do not
 # diagnose: some forty recomputations of a huge case would make verify crawl.
 MAX_DIAGNOSED_STEPS = 512
 MAX_DIAGNOSED_VALUES = 1_000_000
+KINDS = {"gate-order": "gate order", "hard-sigmoid": "activations",
+         "keras2-hard-sigmoid": "activations", "linear-activation": "activations",
+         "forget-bias-plus-one": "biases", "bias-doubled": "biases", "bias-dropped": "biases",
+         "gru-recurrent-bias-dropped": "biases", "output-gate-ignored": "output gate",
+         "kernel-transposed": "transposed kernels", "h-c-swapped": "h/c swapped",
+         "go-backwards-order": "go_backwards", "mask-output": "masking",
+         "rounding": "rounding", "gru-update-flipped": "update rule",
+         "gru-reset-after-flipped": "reset gate placement"}
 
 
-def recompute(case, assume=Assumption()):
-    """The reference forward pass (reference.run) with the author's departures; a Trace."""
-    rec = assume.gate or activations.get(case.recurrent_activation)
-    cand = assume.candidate or activations.get(case.activation)
-    cell = assume.cell or activations.get(case.activation)
-    keep = (lambda v: v) if assume.decimals is None else (lambda v: np.round(v, assume.decimals))
-    bias = case.bias if case.use_bias else np.zeros(4 * case.units)
-    x = np.swapaxes(case.inputs, 0, 1)                               # (T, B, F)
-    mask = np.ones((case.steps, case.batch), bool)
-    if case.mask is not None and not assume.ignore_mask:
-        mask = case.mask.T
-    if case.go_backwards:
-        x, mask = x[::-1], mask[::-1]
-    h, c, output = case.h0, case.c0, np.zeros_like(case.h0)
-    steps, outputs = [], []
-    for x_t, live in zip(x, mask[:, :, None]):
-        with np.errstate(all="ignore"):
-            z = x_t @ case.kernel + (c if assume.feed_c else h) @ case.recurrent_kernel + bias
-            z_i, z_f, z_c, z_o = split_gates(z)
-            i, f = keep(rec(z_i)), keep(rec(z_f + assume.forget_bias))
-            c_tilde, o = keep(cand(z_c)), keep(rec(z_o))
-            c_new = keep(f * c + i * c_tilde)
-            h_new = keep((o if assume.output_gate else 1.0) * keep(cell(c_new)))
-        step = dict(z_i=z_i, z_f=z_f, z_c=z_c, z_o=z_o, i=i, f=f, c_tilde=c_tilde, o=o,
-                    h_prev=h, c_prev=c)
-        h, c = np.where(live, h_new, h), np.where(live, c_new, c)
-        output = np.where(live, h, 0.0 if case.zero_output_for_mask else output)
-        steps.append(dict(step, h=h, c=c))
-        outputs.append(output)
-    stacked = {key: np.stack([s[key] for s in steps]) for key in steps[0]}
-    return Trace(x=x, masked=~mask, sequence=np.stack(outputs, axis=1), final_h=h,
-                 final_c=c, **stacked)
+def recompute(case, mistake):
+    """The reference forward pass (the one loop, reference.run) as the author computed
+    it under ``mistake``: its changed case, its wrapped step, its arithmetic, its labels."""
+    case = mistake.case or case
+    arithmetic = reference.arithmetic_of(case)
+    if mistake.arithmetic is not None:
+        arithmetic = mistake.arithmetic(arithmetic)
+    trace = reference.run(case, step=mistake.step, arithmetic=arithmetic)
+    return mistake.relabel(trace) if mistake.relabel is not None else trace
 
 
 @dataclass
@@ -87,36 +71,39 @@ def reconciles(case, trace, slack=0.0):
     return True
 
 
-def first_divergence(mismatches):
-    """The earliest author mismatch: by step, then i, f, c~, o, c, h, output; finals last."""
+def first_divergence(case, mismatches):
+    """The earliest author mismatch: by step, then in the cell's row order (i, f, c~, o,
+    c, h for the LSTM), then the output; the final states last."""
+    order = case.cell.rows + ("sequence",)
+    states = case.cell.states
+
     def position(m):
         final = m.t is None
-        return (final, m.t or 0, ("h", "c").index(m.quantity) if final
-                else STEP_ORDER.index(m.quantity), m.batch, m.unit)
+        return (final, m.t or 0, states.index(m.quantity) if final
+                else order.index(m.quantity), m.batch, m.unit)
     return min(mismatches, key=position) if mismatches else None
 
 
 def explain_mismatches(case, author_mismatches):
     """Find the first divergence and every hypothesis that reproduces the author's numbers."""
-    out = Explanation(first=first_divergence(author_mismatches),
+    out = Explanation(first=first_divergence(case, author_mismatches),
                       given=sum(arr.size for _, _, arr in expected_arrays(case)))
     if not author_mismatches:
         return out
-    size = case.steps * case.batch * 4 * case.units
+    size = case.steps * case.batch * len(case.cell.blocks) * case.units
     if size > MAX_DIAGNOSED_VALUES or case.steps > MAX_DIAGNOSED_STEPS:
         out.note = (f"not diagnosed: the case has {case.steps:,} steps and {size:,} gate "
                     f"values per pass, over the cap ({MAX_DIAGNOSED_STEPS} steps, "
                     f"{MAX_DIAGNOSED_VALUES:,} values) for trying some forty recomputations")
         return out
-    for hyp in hypotheses(case):
+    kinds = []
+    for mistake in hypotheses(case):
         out.tried += 1
-        trace = recompute(hyp.case, hyp.assume)
-        if hyp.relabel is not None:
-            trace = hyp.relabel(trace)
-        if reconciles(case, trace, hyp.slack):
-            out.diagnoses.append(Diagnosis(hyp.id, hyp.detail, hyp.text))
+        kind = KINDS.get(mistake.id, mistake.id)
+        kinds += [] if kind in kinds else [kind]
+        if reconciles(case, recompute(case, mistake), mistake.slack):
+            out.diagnoses.append(Diagnosis(mistake.id, mistake.detail, mistake.text))
     if not out.diagnoses:
-        out.note = (f"no diagnosis fits: none of the {out.tried} mistakes tried (gate order, "
-                    "activations, biases, output gate, transposed kernels, h/c swapped, "
-                    "go_backwards, masking, rounding) reproduces all of the author's numbers")
+        out.note = (f"no diagnosis fits: none of the {out.tried} mistakes tried "
+                    f"({', '.join(kinds)}) reproduces all of the author's numbers")
     return out

@@ -6,19 +6,24 @@ rational number: hard_sigmoid(1) is exactly 1/6 + 1/2 = 2/3.  Then the whole for
 pass is evaluated a second time, separately, in fractions.Fraction, and checked
 against the float reference calculator, so a class sees 2/3 rather than 0.666667.
 Otherwise the float64 reference's values are shown, rounded to a chosen precision.
+The exact pass is the reference's own loop and the cell's own step, run on Fraction
+arrays with exact activations.
 """
 
+import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import numpy as np
 
 from . import activations, reference
+from .cells.cell import Arithmetic, zeros_bias
 from .errors import CaseError
 
 MAX_DECIMALS = 6          # a "short decimal" has at most this many digits after the point
 MAX_DENOMINATOR_DIGITS = 7    # a longer denominator teaches nothing: decimals are shown instead
+MAX_EXACT_MAGNITUDE = 10 ** 15  # nor a huge number; a linear cell's grow without bound
 MAX_EXACT_PRODUCTS = 2_000_000  # multiply-adds of one exact pass; bigger cases get decimals
 
 HALF = Fraction(1, 2)
@@ -50,8 +55,9 @@ EXACT = {
 class Numbers:
     """The case's numbers and its trace, all Fractions (exact) or all floats (decimal).
 
-    kernel (F, 4U), recurrent_kernel (U, 4U), bias (4U,), h0/c0 (B, U); trace as
-    reference.Trace.  ``fmt`` writes one number; ``note`` says which arithmetic and why."""
+    kernel (F, nU), recurrent_kernel (U, nU), bias as the cell has it, h0/c0 (B, U) (c0
+    None without a cell state); trace as reference.Trace.  ``fmt`` writes one number;
+    ``note`` says which arithmetic and why."""
 
     exact: bool
     trace: reference.Trace
@@ -77,7 +83,7 @@ def numbers(case, precision=4):
     try:
         return _exact_numbers(case, ref)
     except _Inexact as why:
-        bias = case.bias if case.use_bias else np.zeros(4 * case.units)
+        bias = zeros_bias(case)
         note = (f"decimals rounded to {precision} places ({why}); values from the float64 "
                 "reference calculator")
         return Numbers(False, ref, case.kernel, case.recurrent_kernel, bias, case.h0,
@@ -85,20 +91,21 @@ def numbers(case, precision=4):
 
 
 def _exact_numbers(case, ref):
-    names = [activations.display_name(n) for n in (case.activation,
-                                                   case.recurrent_activation)]
+    names = [activations.display_name(case.activation)]
+    if case.cell.has_recurrent_activation:
+        names.append(activations.display_name(case.recurrent_activation))
     curved = [n for n in names if n not in EXACT]
     if curved:
         raise _Inexact(f"{curved[0]} is not piecewise linear, so its values are not fractions")
-    products = case.steps * case.batch * 4 * case.units * (case.input_dim + case.units)
+    products = (case.steps * case.batch * len(case.cell.blocks) * case.units
+                * (case.input_dim + case.units))
     if products > MAX_EXACT_PRODUCTS:
         raise _Inexact(f"{products:,} multiplications are too many to do in fractions")
-    bias = case.bias if case.use_bias else np.zeros(4 * case.units)
     arrays = {}
     for key, value in (("inputs", case.inputs), ("kernel", case.kernel),
-                       ("recurrent_kernel", case.recurrent_kernel), ("bias", bias),
+                       ("recurrent_kernel", case.recurrent_kernel), ("bias", zeros_bias(case)),
                        ("initial h", case.h0), ("initial c", case.c0)):
-        arrays[key] = to_fractions(value, key)
+        arrays[key] = None if value is None else to_fractions(value, key)
     trace = run_exact(case, arrays)
     check_against(trace, ref)
     used = " and ".join(dict.fromkeys(names))
@@ -123,59 +130,41 @@ def to_fractions(array, key):
     return out
 
 
+def _exact_activation(name):
+    return np.vectorize(EXACT[activations.display_name(name)][0], otypes=[object])
+
+
+def _bounded(step):
+    """``step``, checking after each step that its fractions stay readable: a long
+    denominator teaches nothing, and a linear cell's integers can grow so fast (h roughly
+    squares each step) that the next step would not finish."""
+    count = itertools.count(1)
+
+    def checked(x_t, prev, a):
+        values = step(x_t, prev, a)
+        t = next(count)
+        for q in np.concatenate([np.ravel(v) for v in values.values()]):
+            if len(str(q.denominator)) > MAX_DENOMINATOR_DIGITS:
+                raise _Inexact(f"exact fractions grew past {MAX_DENOMINATOR_DIGITS}-digit "
+                               f"denominators by step {t}")
+            if abs(q) >= MAX_EXACT_MAGNITUDE:
+                raise _Inexact(f"exact numbers grew past {MAX_EXACT_MAGNITUDE:.0e} in size "
+                               f"by step {t}")
+        return values
+    return checked
+
+
 def run_exact(case, arrays):
-    """The forward pass of reference.run, in Fractions: same equations, masks, go_backwards."""
-    act = np.vectorize(EXACT[activations.display_name(case.activation)][0], otypes=[object])
-    rec_act = np.vectorize(EXACT[activations.display_name(case.recurrent_activation)][0],
-                           otypes=[object])
-    x = np.swapaxes(arrays["inputs"], 0, 1)                              # (T, B, F)
-    mask = np.ones((case.steps, case.batch), bool) if case.mask is None else case.mask.T
-    if case.go_backwards:
-        x, mask = x[::-1], mask[::-1]
-    h, c = arrays["initial h"], arrays["initial c"]
-    output = np.full(h.shape, Fraction(0), dtype=object)
-    steps, outputs = [], []
-    for t, (x_t, keep) in enumerate(zip(x, mask), start=1):
-        step = exact_step(x_t, h, c, arrays["kernel"], arrays["recurrent_kernel"],
-                          arrays["bias"], act, rec_act)
-        keep = keep[:, None]                                             # (B, 1)
-        step["h_prev"], step["c_prev"] = h, c
-        h = np.where(keep, step["h"], h)
-        c = np.where(keep, step["c"], c)
-        step["h"], step["c"] = h, c
-        masked_output = np.full(h.shape, Fraction(0), dtype=object) \
-            if case.zero_output_for_mask else output
-        output = np.where(keep, h, masked_output)
-        shown = np.concatenate([step[q].ravel() for q in ("i", "f", "c_tilde", "o", "c", "h")])
-        digits = max(len(str(q.denominator)) for q in shown)
-        if digits > MAX_DENOMINATOR_DIGITS:
-            raise _Inexact(f"exact fractions grew past {MAX_DENOMINATOR_DIGITS}-digit "
-                           f"denominators by step {t}")
-        steps.append(step)
-        outputs.append(output)
-    stacked = {key: np.stack([s[key] for s in steps]) for key in steps[0]}
-    return reference.Trace(x=x, masked=~mask, sequence=np.stack(outputs, axis=1),
-                           final_h=h, final_c=c, **stacked)
-
-
-def exact_step(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias, act, rec_act):
-    """One step in Fractions, written out apart from reference.lstm_step so that the
-    check against the float reference compares two codings of the equations, not one."""
-    units = h_prev.shape[-1]
-    step = {}
-    for n, gate in enumerate("ifco"):
-        block = slice(n * units, (n + 1) * units)        # Keras's gate blocks i, f, c, o
-        step[f"z_{gate}"] = (x_t.dot(kernel[:, block]) + h_prev.dot(recurrent_kernel[:, block])
-                             + bias[block])                              # (B, U)
-    step["i"], step["f"] = rec_act(step["z_i"]), rec_act(step["z_f"])
-    step["c_tilde"], step["o"] = act(step["z_c"]), rec_act(step["z_o"])
-    step["c"] = step["f"] * c_prev + step["i"] * step["c_tilde"]
-    step["h"] = step["o"] * act(step["c"])
-    return step
-
-
-CHECKED = ("z_i", "z_f", "z_c", "z_o", "i", "f", "c_tilde", "o", "c", "h", "sequence",
-           "final_h", "final_c")
+    """The reference's forward pass (reference.run, the cell's own step) in Fractions."""
+    act = _exact_activation(case.activation)
+    sigma = (_exact_activation(case.recurrent_activation)
+             if case.cell.has_recurrent_activation else None)
+    a = Arithmetic(kernel=arrays["kernel"], recurrent_kernel=arrays["recurrent_kernel"],
+                   bias=arrays["bias"], activation=act, recurrent_activation=sigma,
+                   cell_activation=act, reset_after=case.reset_after)
+    exact_case = replace(case, inputs=arrays["inputs"], h0=arrays["initial h"],
+                         c0=arrays["initial c"])
+    return reference.run(exact_case, step=_bounded(case.cell.step), arithmetic=a)
 
 
 def check_against(exact, ref):
@@ -183,9 +172,11 @@ def check_against(exact, ref):
 
     Both evaluate the same equations, so a disagreement is a bug in one of them, never
     the user's; float rounding stays far below the tolerance used here."""
-    for key in CHECKED:
-        exact_values = np.asarray(getattr(exact, key), dtype=float)
-        ref_values = getattr(ref, key)
+    checked = [(f"steps.{k}", exact.steps[k], ref.steps[k]) for k in ref.steps]
+    checked += [("sequence", exact.sequence, ref.sequence)]
+    checked += [(f"final {k}", exact.final[k], ref.final[k]) for k in ref.final]
+    for key, exact_values, ref_values in checked:
+        exact_values = np.asarray(exact_values, dtype=float)
         finite = np.isfinite(ref_values)    # a float overflow is the float's problem
         close = np.isclose(exact_values, ref_values, rtol=1e-9, atol=1e-9)
         if not np.all(close | ~finite):

@@ -1,103 +1,101 @@
-"""The reference calculator: an LSTM forward pass in plain numpy, float64.
+"""The reference calculator: the one forward loop, in plain numpy (float64), around a
+cell's step.
 
-For every processing step t and batch item it keeps the pre-activations, the
-gates and the states, so that every number can be shown and compared.  It
-follows Keras's LSTMCell (keras/src/layers/rnn/lstm.py) and Keras's RNN loop
-for masks and go_backwards:
+For every processing step t and batch item it keeps the pre-activations, the gates
+and the states, so that every number can be shown and compared.  It follows Keras's
+RNN loop (keras/src/layers/rnn/rnn.py) for masks and go_backwards; the equations of
+one step are the cell's (lstm_verify/cells/):
 
-    z   = x_t · kernel + h_{t-1} · recurrent_kernel + bias     split into z_i, z_f, z_c, z_o
-    i   = recurrent_activation(z_i)
-    f   = recurrent_activation(z_f)
-    c~  = activation(z_c)
-    o   = recurrent_activation(z_o)
-    c_t = f ⊙ c_{t-1} + i ⊙ c~
-    h_t = o ⊙ activation(c_t)
+    for t in processing order (the inputs reversed when go_backwards):
+        values = cell.step(x_t, states, arithmetic)
+        states = values' states where the step is unmasked, else the states as they were
+        output = h where unmasked; else the previous output (zeros before the first),
+                 or zero when zero_output_for_mask is set
 
-A masked step leaves h and c as they were; its output repeats the previous
-output (zeros before the first), or is zero when zero_output_for_mask is set.
+The diagnosis reruns this same loop with a changed case or a wrapped step, and the
+exact walkthrough runs it on Fraction values: there is no other forward loop.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from . import activations
+from .cells.cell import Arithmetic, zeros_bias
 
 
 @dataclass
 class Trace:
-    """Every quantity of a forward pass. Per-step arrays are (T, B, U), in processing order
-    (with go_backwards, step 1 reads the last input). ``h``/``c`` are the states after each
-    step; ``sequence`` (B, T, U) is what return_sequences=True returns; ``final_h`` and
-    ``final_c`` (B, U) are the returned states; ``x`` (T, B, F) is the input each step read;
-    ``masked`` (T, B) marks skipped steps."""
+    """Every quantity of a forward pass.
 
+    ``steps[name]`` is (T, B, U) in processing order (with go_backwards, step 1 reads the
+    last input): the cell's pre-activations, gates and states after each step, and each
+    state before it (``h_prev``, ``c_prev``); they read as attributes too (``trace.i``).
+    ``sequence`` (B, T, U) is what return_sequences=True returns; ``final`` maps each
+    state to its returned value (B, U) (also ``trace.final_h``); ``x`` (T, B, F) is the
+    input each step read; ``masked`` (T, B) marks skipped steps.  ``cell_states``
+    (Keras only) holds the cell's own states before mask handling."""
+
+    cell: object
     x: np.ndarray
-    z_i: np.ndarray
-    z_f: np.ndarray
-    z_c: np.ndarray
-    z_o: np.ndarray
-    i: np.ndarray
-    f: np.ndarray
-    c_tilde: np.ndarray
-    o: np.ndarray
-    c: np.ndarray
-    h: np.ndarray
-    h_prev: np.ndarray
-    c_prev: np.ndarray
     masked: np.ndarray
+    steps: dict
     sequence: np.ndarray
-    final_h: np.ndarray
-    final_c: np.ndarray
-    cell_h: np.ndarray = None  # Keras only: the cell's own h, c before mask handling
-    cell_c: np.ndarray = None
+    final: dict
+    cell_states: dict = field(default_factory=dict)
+
+    def __getattr__(self, name):
+        steps = self.__dict__.get("steps", {})
+        if name in steps:
+            return steps[name]
+        if name.startswith("final_") and name[6:] in self.__dict__.get("final", {}):
+            return self.final[name[6:]]
+        raise AttributeError(name)
+
+    def replace(self, **changes):
+        """A copy with some quantities replaced: per-step ones by name, or the fields."""
+        steps = {**self.steps, **{k: v for k, v in changes.items() if k in self.steps}}
+        rest = {k: v for k, v in changes.items() if k not in self.steps}
+        return replace(self, steps=steps, **rest)
 
 
-def split_gates(matrix):
-    """Split the last axis (4*units) into the Keras gate blocks i, f, c, o."""
-    return np.split(matrix, 4, axis=-1)
-
-
-def lstm_step(x_t, h_prev, c_prev, kernel, recurrent_kernel, bias, act, rec_act):
-    """One LSTM step for a batch. x_t (B, F); h_prev, c_prev (B, U). Returns a dict of (B, U)."""
-    z = x_t @ kernel + h_prev @ recurrent_kernel + bias       # (B, 4*units)
-    z_i, z_f, z_c, z_o = split_gates(z)
-    i = rec_act(z_i)
-    f = rec_act(z_f)
-    c_tilde = act(z_c)
-    o = rec_act(z_o)
-    c = f * c_prev + i * c_tilde
-    h = o * act(c)
-    return dict(z_i=z_i, z_f=z_f, z_c=z_c, z_o=z_o, i=i, f=f, c_tilde=c_tilde, o=o, c=c, h=h)
-
-
-def run(case):
-    """Run the case through the reference LSTM and return its Trace."""
+def arithmetic_of(case):
+    """What the case's cell computes with: its weights and activations as Keras has them."""
     act = activations.get(case.activation)
-    rec_act = activations.get(case.recurrent_activation)
-    bias = case.bias if case.use_bias else np.zeros(4 * case.units)
+    sigma = (activations.get(case.recurrent_activation)
+             if case.cell.has_recurrent_activation else None)
+    return Arithmetic(kernel=case.kernel, recurrent_kernel=case.recurrent_kernel,
+                      bias=zeros_bias(case), activation=act, recurrent_activation=sigma,
+                      cell_activation=act, reset_after=case.reset_after)
+
+
+def run(case, step=None, arithmetic=None):
+    """Run the case through its cell, step by step, and return the Trace.
+
+    ``step`` (default: the cell's) and ``arithmetic`` (default: the case's weights and
+    activations) let the diagnosis rerun this loop the way an author computed."""
+    cell = case.cell
+    step = step or cell.step
+    a = arithmetic or arithmetic_of(case)
     x = np.swapaxes(case.inputs, 0, 1)                               # (T, B, F)
     mask = np.ones((case.steps, case.batch), bool) if case.mask is None else case.mask.T
     if case.go_backwards:
         x, mask = x[::-1], mask[::-1]
 
-    h, c = case.h0, case.c0
-    output = np.zeros_like(h)        # Keras's "previous output" starts at zero, not h0
-    steps, outputs = [], []
-    for x_t, keep in zip(x, mask):
+    states = case.initial_state
+    output = np.zeros_like(states["h"])  # Keras's "previous output" starts at zero, not h0
+    per_step, outputs = [], []
+    for x_t, live in zip(x, mask[:, :, None]):                      # live (B, 1)
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported, not warned
-            step = lstm_step(x_t, h, c, case.kernel, case.recurrent_kernel, bias, act,
-                             rec_act)
-        keep = keep[:, None]                                         # (B, 1)
-        step["h_prev"], step["c_prev"] = h, c
-        h = np.where(keep, step["h"], h)
-        c = np.where(keep, step["c"], c)
-        step["h"], step["c"] = h, c  # states as Keras carries them (unchanged when masked)
-        masked_output = 0.0 if case.zero_output_for_mask else output
-        output = np.where(keep, h, masked_output)
-        steps.append(step)
+            values = step(x_t, states, a)
+        values.update({f"{s}_prev": states[s] for s in cell.states})
+        states = {s: np.where(live, values[s], states[s]) for s in cell.states}
+        values.update(states)  # states as Keras carries them (unchanged when masked)
+        masked_output = np.zeros_like(output) if case.zero_output_for_mask else output
+        output = np.where(live, states["h"], masked_output)
+        per_step.append(values)
         outputs.append(output)
 
-    stacked = {key: np.stack([s[key] for s in steps]) for key in steps[0]}
-    return Trace(x=x, masked=~mask, sequence=np.stack(outputs, axis=1),
-                 final_h=h, final_c=c, **stacked)
+    stacked = {key: np.stack([values[key] for values in per_step]) for key in per_step[0]}
+    return Trace(cell=cell, x=x, masked=~mask, steps=stacked,
+                 sequence=np.stack(outputs, axis=1), final=states)

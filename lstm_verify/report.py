@@ -8,8 +8,6 @@ from rich.markup import escape  # case text such as "[units, input_dim]" is not 
 from .arithmetic import fmt
 from .compare import describe_position, trace_value
 
-ROWS = ("i", "f", "c_tilde", "o", "c", "h")
-LABEL = {"i": "i", "f": "f", "c_tilde": "c̃", "o": "o", "c": "c", "h": "h", "sequence": "output"}
 STATUS_STYLE = {"pass": ("PASS", "bold green"), "fail": ("FAIL", "bold red"),
                 "error": ("ERROR", "bold red"), "known-mistake": ("KNOWN MISTAKE", "bold yellow")}
 MAX_UNITS_SHOWN = 8
@@ -41,6 +39,13 @@ def _author_value(case, q, t, b, u):
     return step[q][b, u] if q in step else None
 
 
+def label(cell, quantity):
+    """How a table row names a quantity: the gate's symbol (c̃, h̃), output, or the name."""
+    if quantity == "sequence":
+        return "output"
+    return next((g.symbol for g in cell.gates if g.name == quantity), quantity)
+
+
 def _table(result, title, rows, t, b, mismatched):
     from rich.table import Table
 
@@ -50,7 +55,8 @@ def _table(result, title, rows, t, b, mismatched):
     for u in range(units):
         table.add_column(f"unit {u}", justify="right")
     for q in rows:
-        table.add_row(LABEL[q], *(_cell(result, q, t, b, u, mismatched) for u in range(units)))
+        table.add_row(label(result.case.cell, q),
+                      *(_cell(result, q, t, b, u, mismatched) for u in range(units)))
     return table
 
 
@@ -81,14 +87,15 @@ def render(console, result, all_steps=False):
         shown, hidden = _steps_to_show(result, all_steps, mismatched)
         for t, b in shown:
             masked = " (masked: state carried over)" if result.reference.masked[t - 1, b] else ""
-            rows = ROWS + (("sequence",) if case.mask is not None else ())
+            rows = case.cell.rows + (("sequence",) if case.mask is not None else ())
             batch = f", batch {b}" if case.batch > 1 else ""
             console.print(_table(result, f"step {t}{batch}{masked}", rows, t, b, mismatched))
         if hidden:
             console.print(f"[dim]{hidden} step tables hidden; --all-steps shows them[/]")
         for b in range(case.batch):
             batch = f", batch {b}" if case.batch > 1 else ""
-            console.print(_table(result, f"final state{batch}", ("h", "c"), None, b, mismatched))
+            console.print(_table(result, f"final state{batch}", case.cell.states, None, b,
+                                 mismatched))
         if case.units > MAX_UNITS_SHOWN:
             console.print(f"[dim]units {MAX_UNITS_SHOWN}..{case.units - 1} not shown[/]")
     for m in result.mismatches[:20]:
@@ -207,8 +214,14 @@ def to_json(results):
 
 
 
-TRACE_ROWS = (("z_i", "z_i"), ("i", "i"), ("z_f", "z_f"), ("f", "f"), ("z_c", "z_c"),
-              ("c_tilde", "c̃"), ("z_o", "z_o"), ("o", "o"), ("c", "c"), ("h", "h"))
+def trace_rows(cell):
+    """The rows of calc's table: each gate after its pre-activation, then the states."""
+    rows, shown = [], set()
+    for gate in cell.gates:
+        rows += [(f"z_{gate.block}", f"z_{gate.block}"), (gate.name, gate.symbol)]
+        shown.add(f"z_{gate.block}")
+    rows += [(z, z) for z in cell.pre_activations if z not in shown]
+    return rows + [(q, q) for q in cell.rows if q in cell.states]
 
 
 def render_trace(console, case, trace):
@@ -217,10 +230,13 @@ def render_trace(console, case, trace):
 
     console.rule(f"[bold]{escape(case.name)}[/]  [dim]{escape(str(case.path))}[/]",
                  align="left")
-    console.print(f"units={case.units} input_dim={case.input_dim} steps={case.steps} "
-                  f"batch={case.batch} activation={case.activation or 'linear'} "
-                  f"recurrent_activation={case.recurrent_activation or 'linear'}"
-                  + (" go_backwards" if case.go_backwards else ""))
+    options = [f"units={case.units}", f"input_dim={case.input_dim}", f"steps={case.steps}",
+               f"batch={case.batch}", f"activation={case.activation or 'linear'}"]
+    if case.cell.has_recurrent_activation:
+        options.append(f"recurrent_activation={case.recurrent_activation or 'linear'}")
+    if "reset_after" in case.cell.options:
+        options.append(f"reset_after={'true' if case.reset_after else 'false'}")
+    console.print(f"{case.cell.title}: " + " ".join(options) + (" go_backwards" if case.go_backwards else ""))
     for b in range(case.batch):
         for k in range(case.steps):
             masked = " (masked: state carried over)" if trace.masked[k, b] else ""
@@ -231,8 +247,9 @@ def render_trace(console, case, trace):
             table.add_column("")
             for u in range(case.units):
                 table.add_column(f"unit {u}", justify="right")
-            for key, label in TRACE_ROWS:
-                table.add_row(label, *(fmt(v) for v in getattr(trace, key)[k, b]))
+            for key, name in trace_rows(case.cell):
+                table.add_row(name, *(fmt(v) for v in trace.steps[key][k, b]))
             console.print(table)
-        console.print(f"final h = [{', '.join(fmt(v) for v in trace.final_h[b])}], "
-                      f"c = [{', '.join(fmt(v) for v in trace.final_c[b])}]")
+        console.print("final " + ", ".join(
+            f"{s} = [{', '.join(fmt(v) for v in trace.final[s][b])}]"
+            for s in case.cell.states))

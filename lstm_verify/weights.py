@@ -1,8 +1,8 @@
 """The ``weights`` block of a case, in any of the forms a case may use.
 
-Every form ends as Keras's own matrices: kernel [input_dim, 4*units],
-recurrent_kernel [units, 4*units] and bias [4*units] (or None), with the gate
-blocks in Keras's order i, f, c, o.
+Every form ends as Keras's own matrices for the case's cell: kernel
+[input_dim, n*units], recurrent_kernel [units, n*units] and bias (or None), with
+the n weight blocks in Keras's order (LSTM i, f, c, o; GRU z, r, h; SimpleRNN one).
 """
 
 from .checks import describe
@@ -30,17 +30,33 @@ def parse_weights(r, weights, case, units_given):
     return keras_form(r, weights, case, units_given)
 
 
+def shapes_text(cell, units="units"):
+    """How a cell's Keras matrices are shaped, in words: '[units, 4*units] (gate blocks
+    i, f, c, o)'."""
+    n = len(cell.blocks)
+    width = units if n == 1 else f"{n}*{units}"
+    blocks = "" if n == 1 else f" (gate blocks {', '.join(cell.blocks)})"
+    return width, blocks
+
+
 def keras_form(r, weights, case, units_given):
-    """kernel [F, 4U], recurrent_kernel [U, 4U], bias [4U], gate blocks i, f, c, o."""
+    """kernel [F, nU], recurrent_kernel [U, nU] and bias as the cell says (blocks in
+    Keras's order)."""
+    cell = case.cell
+    n = len(cell.blocks)
+    width, blocks = shapes_text(cell)
     r.keys(weights, "weights", WEIGHT_KEYS)
+    two_rows = len(cell.bias_shape(1, case.reset_after)[0]) == 2
+    bias_text = f"2, {width}" if two_rows else width
     for key in ("kernel", "recurrent_kernel"):
         if key not in weights:
-            raise r.fail("weights", f"has no '{key}'; expected kernel [input_dim, 4*units], "
-                         "recurrent_kernel [units, 4*units] and bias [4*units]")
+            raise r.fail("weights", f"has no '{key}'; expected kernel [input_dim, {width}], "
+                         f"recurrent_kernel [units, {width}] and bias [{bias_text}] for "
+                         f"{cell.a_title}")
     kernel = r.array(weights["kernel"], "weights.kernel", (2,),
-                     "[input_dim, 4*units] (gate blocks i, f, c, o)")
+                     f"[input_dim, {width}]{blocks}")
     recurrent = r.array(weights["recurrent_kernel"], "weights.recurrent_kernel", (2,),
-                        "[units, 4*units] (gate blocks i, f, c, o)")
+                        f"[units, {width}]{blocks}")
     if units_given is not None:
         if isinstance(units_given, bool) or not isinstance(units_given, int) or units_given < 1:
             raise r.fail("units", f"is {describe(units_given)}, expected a positive whole "
@@ -49,20 +65,26 @@ def keras_form(r, weights, case, units_given):
     else:
         units = recurrent.shape[0]
     source = "units" if units_given is not None else "the rows of weights.recurrent_kernel"
-    gates = f"with units={units} from {source} (gate blocks i, f, c, o)"
-    r.shaped(recurrent, "weights.recurrent_kernel", (units, 4 * units),
-             f"[units, 4*units] {gates}")
-    r.shaped(kernel, "weights.kernel", (case.input_dim, 4 * units),
-             f"[input_dim, 4*units] with input_dim={case.input_dim} from the last axis of "
-             f"inputs and units={units} (gate blocks i, f, c, o)")
+    gates = f"with units={units} from {source}{blocks}"
+    r.shaped(recurrent, "weights.recurrent_kernel", (units, n * units),
+             f"[units, {width}] {gates}")
+    r.shaped(kernel, "weights.kernel", (case.input_dim, n * units),
+             f"[input_dim, {width}] with input_dim={case.input_dim} from the last axis of "
+             f"inputs and units={units}{blocks}")
     bias = None
+    shape, meaning = cell.bias_shape(units, case.reset_after)
     if case.use_bias:
         if "bias" not in weights:
-            raise r.fail("weights", f"has no 'bias', expected bias [4*units] = [{4 * units}] "
-                         "because use_bias is true (set use_bias: false for a layer "
-                         "without bias)")
-        bias = r.array(weights["bias"], "weights.bias", (1,), "[4*units] (blocks i, f, c, o)")
-        bias = r.shaped(bias, "weights.bias", (4 * units,), f"[4*units] {gates}")
+            raise r.fail("weights", f"has no 'bias', expected bias "
+                         f"[{'x'.join(map(str, shape))}] = {meaning} because use_bias is "
+                         "true (set use_bias: false for a layer without bias)")
+        if len(shape) == 1:   # one bias row: its blocks are the kernel's
+            bias = r.array(weights["bias"], "weights.bias", (1,), f"[{width}]"
+                           + blocks.replace("gate blocks", "blocks"))
+            bias = r.shaped(bias, "weights.bias", shape, f"[{width}] {gates}")
+        else:                 # the GRU's input and recurrent rows
+            bias = r.array(weights["bias"], "weights.bias", (1, 2), meaning)
+            bias = r.shaped(bias, "weights.bias", shape, meaning)
     elif "bias" in weights:
         raise r.fail("weights.bias", "is given but use_bias is false; remove the bias or "
                      "set use_bias: true")

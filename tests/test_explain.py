@@ -109,6 +109,7 @@ def test_every_piecewise_linear_activation_has_an_exact_form_that_matches_the_re
         write_case, monkeypatch):
     assert set(EXACT) == activations.PIECEWISE_LINEAR
     monkeypatch.setattr(exact, "MAX_DENOMINATOR_DIGITS", 10_000)   # long fractions are fine here
+    monkeypatch.setattr(exact, "MAX_EXACT_MAGNITUDE", 10 ** 10_000)   # and big numbers
     rng = np.random.default_rng(3)
     for n, name in enumerate(sorted(EXACT)):
         # each activation as the gates' and as the cell's, next to the other roles' linear
@@ -182,3 +183,21 @@ def test_explain_bad_precision_is_a_usage_error():
     assert "--precision is 99, expected a whole number of decimal places from 0 to 15" \
         in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_linear_integer_case_stops_exact_arithmetic_when_numbers_explode(write_case):
+    # A 1-unit linear LSTM roughly squares h every step: in fractions the integers reach
+    # millions of digits by step 20 and the walkthrough never finished. Past 1e15 the
+    # walkthrough falls back to decimals and says why (bounded on magnitude as well as
+    # on denominators).
+    inputs = ", ".join(["[1]"] * 20)
+    case = load_case(write_case(f"""\
+units: 1
+activation: null
+recurrent_activation: null
+inputs: [{inputs}]
+weights: {{kernel: [[1, 1, 1, 1]], recurrent_kernel: [[2, 2, 2, 2]], bias: [1, 1, 1, 1]}}
+"""))
+    num = numbers(case)
+    assert not num.exact
+    assert "exact numbers grew past 1e+15 in size by step 4" in num.note

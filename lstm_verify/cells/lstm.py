@@ -1,0 +1,149 @@
+"""The LSTM, as Keras's LSTMCell computes it (keras/src/layers/rnn/lstm.py).
+
+    z = x_t·kernel + h_{t-1}·recurrent_kernel + bias      split into z_i, z_f, z_c, z_o
+    i = σ(z_i)   f = σ(z_f)   c̃ = act(z_c)   o = σ(z_o)
+    c_t = f ⊙ c_{t-1} + i ⊙ c̃
+    h_t = o ⊙ act(c_t)
+
+σ is recurrent_activation (sigmoid by default), act is activation (tanh).
+"""
+
+from dataclasses import replace
+
+import numpy as np
+
+from .. import activations
+from .cell import Cell, Gate, Mistake, affine_text
+
+BLOCKS = ("i", "f", "c", "o")
+
+
+def step(x_t, prev, a):
+    """One LSTM step for a batch. x_t (B, F); prev h, c (B, U). Returns (B, U) arrays."""
+    sigma, act, keep = a.recurrent_activation, a.activation, a.keep
+    z = x_t @ a.kernel + prev["h"] @ a.recurrent_kernel + a.bias          # (B, 4*units)
+    z_i, z_f, z_c, z_o = np.split(z, 4, axis=-1)
+    i = keep(sigma(z_i))
+    f = keep(sigma(z_f))
+    c_tilde = keep(act(z_c))
+    o = keep(sigma(z_o))
+    c = keep(f * prev["c"] + i * c_tilde)
+    act_c = keep(a.cell_activation(c))
+    h = keep(o * act_c)
+    return dict(z_i=z_i, z_f=z_f, z_c=z_c, z_o=z_o, i=i, f=f, c_tilde=c_tilde, o=o,
+                act_c=act_c, c=c, h=h)
+
+
+def equations(case):
+    act = case.activation or "linear"
+    sigma = case.recurrent_activation or "linear"
+    return [f"z_g = x·W_g + h_prev·U_g{' + b_g' if case.use_bias else ''}   "
+            "for g in i, f, c, o",
+            f"i = {sigma}(z_i)   f = {sigma}(z_f)   c̃ = {act}(z_c)   o = {sigma}(z_o)",
+            f"c = f·c_prev + i·c̃   h = o·{act}(c)"]
+
+
+def bias_shape(units, reset_after=True):
+    return (4 * units,), "[4*units] (blocks i, f, c, o)"
+
+
+def pre_activation_text(name, s, u, case, fmt):
+    return affine_text(case, s, BLOCKS.index(name[-1]), u, fmt)
+
+
+def state_text(name, label, s, u, case, fmt):
+    """c[u] = f[u]·c_prev[u] + i[u]·c~[u] = …, or h[u] = o[u]·tanh(c[u]) = …"""
+    if name == "c":
+        return (f"c[{u}] = f[{u}]·c_prev[{u}] + i[{u}]·c~[{u}] = {fmt(s['f'][u])}·"
+                f"{fmt(s['c_prev'][u])} + {fmt(s['i'][u])}·{fmt(s['c_tilde'][u])} = "
+                f"{fmt(s['c'][u])}")
+    c, act = s["c"][u], case.activation or "linear"
+    if act == "linear":
+        symbolic, applied = f"c[{u}]", fmt(c)
+    else:
+        symbolic, applied = f"{act}(c[{u}])", f"{act}({fmt(c)})"
+    return f"{label}[{u}] = o[{u}]·{symbolic} = {fmt(s['o'][u])}·{applied} = {fmt(s['h'][u])}"
+
+
+# ------------------------------------------------------------------ the LSTM's own mistakes
+
+def swap_h_c(trace):
+    return trace.replace(h=trace.steps["c"], c=trace.steps["h"],
+                         final={"h": trace.final["c"], "c": trace.final["h"]})
+
+
+def _without_output_gate(x_t, prev, a):
+    values = step(x_t, prev, a)
+    values["h"] = values["act_c"]
+    return values
+
+
+def _feeding_c(x_t, prev, a):
+    return step(x_t, {"h": prev["c"], "c": prev["c"]}, a)
+
+
+def _forget_bias_plus_one(case):
+    one = np.zeros(4 * case.units)
+    one[case.units:2 * case.units] = 1.0
+    bias = one if not case.use_bias else case.bias + one
+    return replace(case, use_bias=True, bias=bias)
+
+
+def _one_activation_mistakes(case):
+    """activation swapped on c~ alone or on the cell output alone (both at once is one of
+    every cell's mistakes)."""
+    linear, tanh = activations.get(None), activations.get("tanh")
+    if (case.activation or "linear") == "linear":
+        for where, change in (("c~", dict(activation=tanh)),
+                              ("the cell output (h = o·tanh(c))", dict(cell_activation=tanh))):
+            text = f"tanh applied to {where} where Keras applies none (activation is linear)"
+            yield Mistake("linear-activation", text, text,
+                          arithmetic=lambda a, change=change: replace(a, **change))
+    else:
+        for where, change in (("the candidate c~", dict(activation=linear)),
+                              ("the cell output (h = o·c)", dict(cell_activation=linear))):
+            text = f"linear in place of {case.activation} on {where}"
+            yield Mistake("linear-activation", text, text,
+                          arithmetic=lambda a, change=change: replace(a, **change))
+
+
+def mistakes(case):
+    yield from _one_activation_mistakes(case)
+    text = "1 added to z_f at run time (TensorFlow 1's forget_bias=1.0)"
+    yield Mistake("forget-bias-plus-one", text, f"forget bias +1: {text}",
+                  case=_forget_bias_plus_one(case))
+    act = "c" if (case.activation or "linear") == "linear" else f"{case.activation}(c)"
+    yield Mistake("output-gate-ignored", f"h = {act}",
+                  f"the output gate left out: h = {act} instead of h = o·{act}",
+                  step=_without_output_gate)
+    text = "h and c swapped (return_state gives output, h, c in that order)"
+    yield Mistake("h-c-swapped", text, text, relabel=swap_h_c)
+    if case.steps > 1 or np.any(case.c0 != case.h0):
+        text = "c fed back in place of h (z = x·W + c_prev·U + b)"
+        yield Mistake("h-c-swapped", text, text, step=_feeding_c)
+
+
+CELL = Cell(
+    name="lstm", title="LSTM", keras_layer="LSTM", keras_cell="LSTMCell",
+    blocks=BLOCKS,
+    gates=(Gate("i", "i", "recurrent", "input gate", "i"),
+           Gate("f", "f", "recurrent", "forget gate", "f"),
+           Gate("c_tilde", "c", "activation", "candidate", "c̃"),
+           Gate("o", "o", "recurrent", "output gate", "o")),
+    states=("h", "c"),
+    rows=("i", "f", "c_tilde", "o", "c", "h"),
+    pre_activations=("z_i", "z_f", "z_c", "z_o"),
+    extras=("act_c",),
+    step=step,
+    # i = rec(z_i), f = rec(z_f), c~ = act(z_c), o = rec(z_o), then act(c) for h
+    keras_calls=(("recurrent", "z_i", "i"), ("recurrent", "z_f", "f"),
+                 ("activation", "z_c", "c_tilde"), ("recurrent", "z_o", "o"),
+                 ("activation", None, "act_c")),
+    equations=equations, bias_shape=bias_shape, pre_activation_text=pre_activation_text,
+    state_text=state_text, mistakes=mistakes,
+    symbols={"c_tilde": "c~", "sequence": "output"},
+    activation_targets="c~ and the cell output",
+    # PyTorch's g and TF1's j are the candidate c~
+    layouts={"keras": "ifco", "pytorch": "ifco", "onnx": "iofc", "cudnn": "ifco",
+             "tf1": "icfo"},
+)

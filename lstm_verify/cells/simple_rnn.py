@@ -1,0 +1,61 @@
+"""The SimpleRNN, as Keras's SimpleRNNCell computes it (keras/src/layers/rnn/simple_rnn.py).
+
+    h_t = act(x_t·kernel + h_{t-1}·recurrent_kernel + bias)
+
+One block, no gates, no recurrent_activation; activation is tanh by default.
+"""
+
+from .cell import Cell, affine_text
+
+
+def step(x_t, prev, a):
+    """One SimpleRNN step for a batch. x_t (B, F); prev h (B, U). Returns (B, U) arrays."""
+    z_h = x_t @ a.kernel + prev["h"] @ a.recurrent_kernel + a.bias       # (B, units)
+    h = a.keep(a.activation(z_h))
+    return dict(z_h=z_h, h=h)
+
+
+def equations(case):
+    act = case.activation or "linear"
+    return [f"h = {act}(z_h),   z_h = x·W + h_prev·U{' + b' if case.use_bias else ''}"]
+
+
+def bias_shape(units, reset_after=True):
+    return (units,), "[units]"
+
+
+def pre_activation_text(name, s, u, case, fmt):
+    return affine_text(case, s, 0, u, fmt)
+
+
+def state_text(name, label, s, u, case, fmt):
+    """h[u] = tanh(z_h[u]) = tanh(0.5) = 0.462117; z_h[u] = x·W + h·U + b = …"""
+    z, act = s["z_h"][u], case.activation or "linear"
+    applied = f"{fmt(z)} (linear)" if act == "linear" else f"{act}({fmt(z)})"
+    symbolic = f"z_h[{u}]" if act == "linear" else f"{act}(z_h[{u}])"
+    return (f"{label}[{u}] = {symbolic} = {applied} = {fmt(s['h'][u])}; z_h[{u}] = "
+            f"{affine_text(case, s, 0, u, fmt)} = {fmt(z)}")
+
+
+def mistakes(case):
+    return ()
+
+
+CELL = Cell(
+    name="simple_rnn", title="SimpleRNN", keras_layer="SimpleRNN",
+    keras_cell="SimpleRNNCell",
+    blocks=("h",),
+    gates=(),
+    states=("h",),
+    rows=("h",),
+    pre_activations=("z_h",),
+    extras=(),
+    step=step,
+    keras_calls=(("activation", "z_h", None),),   # its output is the state h
+    equations=equations, bias_shape=bias_shape, pre_activation_text=pre_activation_text,
+    state_text=state_text, mistakes=mistakes,
+    symbols={"sequence": "output"},
+    activation_targets="h",
+    has_recurrent_activation=False,
+    layouts={"keras": "h", "pytorch": "h", "onnx": "h"},
+)
