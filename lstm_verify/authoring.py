@@ -8,13 +8,13 @@ the block), so every comment, key order and spacing elsewhere stays byte for byt
 import numpy as np
 import yaml
 
-from . import reference
+from . import cells, reference
 from .case import load_case, parse_case
 from .errors import CaseError
 from .files import write_atomic
 from .yaml_source import float_text
 
-GATE_BLOCKS = ("i", "f", "c", "o")
+NUMBER_WORDS = {2: "two", 3: "three", 4: "four"}
 COMPUTED_NOTE = "computed by the reference calculator (lstm-verify), not hand-derived"
 
 
@@ -34,57 +34,79 @@ def flow(array):
     return "[" + ", ".join(flow(row) for row in array) + "]"
 
 
-def asymmetric_weights(rng, rows, units):
-    """[rows, 4*units] one-decimal weights in [-1, 1] whose gate blocks all differ."""
+def asymmetric_weights(rng, rows, units, n=4):
+    """[rows, n*units] one-decimal weights in [-1, 1] whose n gate blocks all differ."""
     while True:
-        matrix = rng.integers(-10, 11, size=(rows, 4 * units)) / 10
-        blocks = np.split(matrix, 4, axis=1)
+        matrix = rng.integers(-10, 11, size=(rows, n * units)) / 10
+        blocks = np.split(matrix, n, axis=1)
         if all(not np.array_equal(a, b) for n, a in enumerate(blocks) for b in blocks[n + 1:]):
             return matrix
 
 
 def new_case_text(units=2, input_dim=1, steps=2, batch=1, activation="tanh",
                   recurrent_activation="sigmoid", seed=0, asymmetric=True,
-                  with_expected=False, name=None):
-    """The YAML text of a fresh case (weights one-decimal, gate blocks all different)."""
+                  with_expected=False, name=None, cell="lstm", reset_after=True):
+    """The YAML text of a fresh case for ``cell`` (weights one-decimal, gate blocks all
+    different)."""
     for label, value in (("units", units), ("input_dim", input_dim), ("steps", steps),
                          ("batch", batch)):
         if value < 1:
             raise CaseError(f"--{label.replace('_', '-')} is {value}, expected a whole "
                             "number of at least 1")
+    if cell not in cells.CELLS:
+        raise CaseError(f"--cell is '{cell}', expected one of {', '.join(cells.CELLS)}")
+    description = cells.get(cell)
+    n = len(description.blocks)
+    two_rows = len(description.bias_shape(units, reset_after)[0]) == 2
     rng = np.random.default_rng(seed)
     if asymmetric:
-        kernel = asymmetric_weights(rng, input_dim, units)
-        recurrent = asymmetric_weights(rng, units, units)
-        bias = asymmetric_weights(rng, 1, units)[0]
+        kernel = asymmetric_weights(rng, input_dim, units, n)
+        recurrent = asymmetric_weights(rng, units, units, n)
+        bias = asymmetric_weights(rng, 2 if two_rows else 1, units, n)
     else:  # one block repeated: blind to gate order, useful only to show that warning
-        kernel = np.tile(rng.integers(-10, 11, (input_dim, units)) / 10, 4)
-        recurrent = np.tile(rng.integers(-10, 11, (units, units)) / 10, 4)
-        bias = np.tile(rng.integers(-10, 11, units) / 10, 4)
+        kernel = np.tile(rng.integers(-10, 11, (input_dim, units)) / 10, n)
+        recurrent = np.tile(rng.integers(-10, 11, (units, units)) / 10, n)
+        bias = np.tile(rng.integers(-10, 11, (2 if two_rows else 1, units)) / 10, n)
+    bias = bias if two_rows else bias[0]
     inputs = rng.integers(-10, 11, size=(batch, steps, input_dim)) / 10
     shown_inputs = inputs[0] if batch == 1 else inputs
     act = "null" if activation is None else activation
     rec = "null" if recurrent_activation is None else recurrent_activation
+    width = "units" if n == 1 else f"{n}*units"
+    blocks = "" if n == 1 else ": blocks " + " | ".join(description.blocks)
+    if n == 1:
+        kind = ""
+    elif asymmetric:
+        kind = (f" with all {NUMBER_WORDS[n]} gate blocks different, so a gate-order mistake "
+                "cannot hide")
+    else:
+        kind = f" with {NUMBER_WORDS[n]} equal gate blocks (blind to gate order)"
+    options = [] if cell == cells.DEFAULT else [f"cell: {cell}"]
+    if "reset_after" in description.options:
+        options.append(f"reset_after: {'true' if reset_after else 'false'}")
     lines = [
         f"name: {name or f'new case, seed {seed}'}",
         "description: >",
         f"  A case written by lstm-verify new (seed {seed}): {units} units, input_dim "
-        f"{input_dim}, {steps} steps, batch {batch}, one-decimal weights"
-        + (" with all four gate blocks different, so a gate-order mistake cannot hide."
-           if asymmetric else " with four equal gate blocks (blind to gate order)."),
-        f"source: lstm-verify new --seed {seed}",
+        f"{input_dim}, {steps} steps, batch {batch}, one-decimal weights{kind}.",
+        f"source: lstm-verify new --seed {seed}" + ("" if cell == cells.DEFAULT
+                                                    else f" --cell {cell}"),
+        *options,
         f"units: {units}",
         f"activation: {act}",
-        f"recurrent_activation: {rec}",
+        *([f"recurrent_activation: {rec}"] if description.has_recurrent_activation else []),
         f"inputs: {flow(shown_inputs)}   # [{'batch, ' if batch > 1 else ''}time, features]",
         "weights:",
-        f"  kernel:            # [input_dim, 4*units] = [{input_dim}, {4 * units}]: "
-        "blocks i | f | c | o",
+        f"  kernel:            # [input_dim, {width}] = [{input_dim}, {n * units}]{blocks}",
         *[f"    - {flow(row)}" for row in kernel],
-        f"  recurrent_kernel:  # [units, 4*units] = [{units}, {4 * units}]",
+        f"  recurrent_kernel:  # [units, {width}] = [{units}, {n * units}]",
         *[f"    - {flow(row)}" for row in recurrent],
-        f"  bias: {flow(bias)}",
     ]
+    if two_rows:
+        lines += [f"  bias:              # [2, {width}] = [input bias; recurrent bias]",
+                  *[f"    - {flow(row)}" for row in bias]]
+    else:
+        lines.append(f"  bias: {flow(bias)}")
     text = "\n".join(lines) + "\n"
     if with_expected:
         case = parse_case(yaml.safe_load(text), "new.yaml")
@@ -104,11 +126,10 @@ def expected_block(case, steps=False):
     if steps:
         out.append("  steps:")
         for t in range(case.steps):
-            parts = [f"t: {t + 1}"] + [f"{q}: {value(getattr(trace, q)[t])}"
-                                       for q in ("i", "f", "c_tilde", "o", "c", "h")]
+            parts = [f"t: {t + 1}"] + [f"{q}: {value(trace.steps[q][t])}"
+                                       for q in case.cell.rows]
             out.append("    - {" + ", ".join(parts) + "}")
-    out.append(f"  h: {value(trace.final_h)}")
-    out.append(f"  c: {value(trace.final_c)}")
+    out += [f"  {state}: {value(trace.final[state])}" for state in case.cell.states]
     return "\n".join(out) + "\n"
 
 
@@ -161,7 +182,8 @@ def cmd_new(args):
     text = new_case_text(units=args.units, input_dim=args.input_dim, steps=args.steps,
                          batch=args.batch, activation=act, recurrent_activation=rec,
                          seed=args.seed, asymmetric=not args.symmetric,
-                         with_expected=args.with_expected)
+                         with_expected=args.with_expected, cell=args.cell,
+                         reset_after=args.reset_after)
     load_check = yaml.safe_load(text)  # the text must be a valid case before it is written
     parse_case(load_check, args.path)
     write_atomic(args.path, text, overwrite=args.force)

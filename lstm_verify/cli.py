@@ -18,7 +18,7 @@ def _console(args=None):
 
 
 def cmd_verify(args):
-    """Check cases against the reference calculator and a real keras.layers.LSTM.
+    """Check cases against the reference calculator and the real Keras layer (LSTM, GRU, SimpleRNN).
 
     Example: lstm-verify verify cases/
     """
@@ -100,6 +100,7 @@ def cmd_new(args):
     """Write a fresh case with asymmetric one-decimal weights (no overwrite without --force).
 
     Example: lstm-verify new my-case.yaml --units 2 --steps 3 --seed 7 --with-expected
+    Example: lstm-verify new my-gru.yaml --cell gru --no-reset-after
     """
     from .authoring import cmd_new as body
     return body(args)
@@ -232,8 +233,8 @@ def cmd_convert(args):
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="lstm-verify",
-        description="Check hand-worked LSTM arithmetic against a reference calculator and a "
-                    "real keras.layers.LSTM, gate by gate.")
+        description="Check hand-worked LSTM, GRU and SimpleRNN arithmetic against a "
+                    "reference calculator and the real Keras layer, gate by gate.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name, func, **kwargs):
@@ -274,12 +275,18 @@ def build_parser():
     for flag, default in (("--units", 2), ("--input-dim", 1), ("--steps", 2), ("--batch", 1),
                           ("--seed", 0)):
         new.add_argument(flag, type=int, default=default, help=f"(default {default})")
+    new.add_argument("--cell", default="lstm", choices=("lstm", "gru", "simple_rnn"),
+                     help="the recurrent cell (default lstm)")
+    new.add_argument("--reset-after", default=True, action=argparse.BooleanOptionalAction,
+                     help="GRU only: the reset gate after the recurrent matmul (Keras's "
+                          "default; --no-reset-after for before)")
     new.add_argument("--activation", default="tanh", help="(default tanh; null for linear)")
-    new.add_argument("--recurrent-activation", default="sigmoid", help="(default sigmoid)")
+    new.add_argument("--recurrent-activation", default="sigmoid",
+                     help="(default sigmoid; LSTM and GRU)")
     new.add_argument("--asymmetric", action="store_true",
-                     help="all four gate blocks different (the default; kept for clarity)")
+                     help="all gate blocks different (the default; kept for clarity)")
     new.add_argument("--symmetric", action="store_true",
-                     help="four equal gate blocks (blind to gate order; asymmetric is default)")
+                     help="equal gate blocks (blind to gate order; asymmetric is default)")
     new.add_argument("--with-expected", action="store_true",
                      help="add the reference's values as expected, marked as computed")
     new.add_argument("--force", action="store_true", help="replace an existing file")
@@ -333,7 +340,7 @@ def build_parser():
     export.add_argument("--force", action="store_true", help="replace an existing FILE")
     export.add_argument("--precision", type=int, default=4, metavar="N", help=precision_help)
     export.add_argument("--with-keras", action="store_true",
-                        help="also run keras.layers.LSTM and add its values (loads TensorFlow)")
+                        help="also run the Keras layer and add its values (loads TensorFlow)")
     for sub in (explain, export):
         _add_max_values(sub)
 

@@ -145,7 +145,7 @@ def test_record_twice_is_stable(tmp_path):
 
 
 def test_record_refuses_a_known_mistake_case(tmp_path):
-    source = next(p for p in sorted(CASES.glob("*.yaml")) if load_case(p).known_mistake)
+    source = next(p for p in sorted(CASES.rglob("*.yaml")) if load_case(p).known_mistake)
     path = tmp_path / "mistake.yaml"
     path.write_bytes(source.read_bytes())
     proc = run_cli("record", path)

@@ -14,14 +14,14 @@ from lstm_verify.report import result_json
 from lstm_verify.verify import verify_case
 
 VERBATIM = {"seed-article.yaml"}   # the article's h and c only; its gates coincide
-FILES = [p for p in sorted(CASES.glob("*.yaml")) if p.name not in VERBATIM]
+FILES = [p for p in sorted(CASES.rglob("*.yaml")) if p.name not in VERBATIM]
 # Cases that were blind before their weights were changed; they must still pass real Keras.
 MADE_SENSITIVE = ["two-steps-linear", "textbook-per-gate", "textbook-concatenated",
                   "go-backwards", "remember-first-input", "masking-repeat-output",
                   "masking-zero-output"]
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(CASES)))
 def test_bundled_case_is_not_blind_to_any_gate_order(path):
     case = load_case(path)
     assert symmetry.blind_orders(case) == [], symmetry.warning(case)

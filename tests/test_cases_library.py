@@ -6,14 +6,14 @@ import pytest
 from conftest import CASES
 from lstm_verify.case import load_case
 
-FILES = sorted(CASES.glob("*.yaml"))
+FILES = sorted(CASES.rglob("*.yaml"))
 
 
 def test_library_has_at_least_fifteen_cases():
     assert len(FILES) >= 15
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(CASES)))
 def test_case_parses_with_a_description_and_expected_values(path):
     case = load_case(path)
     assert case.description.strip(), f"{path.name} has no description"

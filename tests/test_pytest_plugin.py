@@ -73,7 +73,7 @@ def test_k_and_x_select_and_stop(tmp_path):
 
 def test_xdist_two_workers_runs_the_bundled_cases():
     out = run_pytest("-q", "-n", "2", str(CASES), cwd=ROOT)
-    count = len(list(CASES.glob("*.yaml")))
+    count = len(list(CASES.rglob("*.yaml")))
     assert out.returncode == 0, out.stdout + out.stderr
     assert f"{count} passed" in out.stdout
 
