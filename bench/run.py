@@ -54,53 +54,67 @@ def startup(tmp):
         row(f"start-up: {command} small case", took, base, 1.5)
 
 
-def suite(tmp, count):
-    folder = tmp / "suite"
+# cell -> (number of weight blocks, bias text for 2 units)
+SUITE_CELLS = {"lstm": (4, "[0, 0, 0, 0, 0, 0, 0, 0]"),
+               "gru": (3, "[[0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]]"),
+               "simple_rnn": (1, "[0, 0]")}
+
+
+def suite(tmp, count, cells=("lstm",)):
+    """verify on ``count`` small two-unit cases, cycling through ``cells``."""
+    folder = tmp / f"suite-{'-'.join(cells)}"
     folder.mkdir()
     rng = np.random.default_rng(0)
     for n in range(count):
-        k = np.round(rng.normal(size=(1, 8)), 3).tolist()
-        r = np.round(rng.normal(size=(2, 8)), 3).tolist()
+        cell = cells[n % len(cells)]
+        blocks, bias = SUITE_CELLS[cell]
+        k = np.round(rng.normal(size=(1, 2 * blocks)), 3).tolist()
+        r = np.round(rng.normal(size=(2, 2 * blocks)), 3).tolist()
         (folder / f"c{n:03}.yaml").write_text(
-            f"units: 2\ninputs: [[1], [2]]\nweights: {{kernel: {k}, recurrent_kernel: {r}, bias: [0, 0, 0, 0, 0, 0, 0, 0]}}\n")
+            f"cell: {cell}\nunits: 2\ninputs: [[1], [2]]\n"
+            f"weights: {{kernel: {k}, recurrent_kernel: {r}, bias: {bias}}}\n")
     base = median_seconds(run_process([sys.executable, "-c", "import tensorflow"]), 2)
     print(f"{'baseline: python -c ' + repr('import tensorflow'):<52} {base * 1000:9.1f} ms")
     result = subprocess.run([sys.executable, "cli.py", "verify", str(folder)],
                             capture_output=True, text=True, env=ENV, cwd=ROOT)
     assert f"{count} cases: {count} passed" in result.stdout, result.stdout[-500:]
     took = median_seconds(run_process([sys.executable, "cli.py", "verify", str(folder)]), 1)
-    row(f"suite: verify {count} small cases", took, base, 2.0)
+    row(f"suite: verify {count} small {'/'.join(cells)} cases", took, base, 2.0)
     print(f"{'   per case after start-up':<52} {(took - base) / count * 1000:9.1f} ms")
 
 
-def large_case(batch=32, steps=256, features=64, units=128, name="large"):
+def large_case(batch=32, steps=256, features=64, units=128, name="large", cell="lstm"):
+    from lstm_verify import cells
     from lstm_verify.case import Case
+    description = cells.get(cell)
+    n = len(description.blocks)
     rng = np.random.default_rng(1)
-    return Case(path=Path(f"{name}.yaml"), name=name,
+    return Case(path=Path(f"{name}.yaml"), name=name, cell=description,
                 inputs=rng.normal(size=(batch, steps, features)),
-                kernel=rng.normal(size=(features, 4 * units)) * 0.1,
-                recurrent_kernel=rng.normal(size=(units, 4 * units)) * 0.1,
-                bias=np.zeros(4 * units), h0=np.zeros((batch, units)),
-                c0=np.zeros((batch, units)))
+                kernel=rng.normal(size=(features, n * units)) * 0.1,
+                recurrent_kernel=rng.normal(size=(units, n * units)) * 0.1,
+                bias=np.zeros(description.bias_shape(units)[0]), h0=np.zeros((batch, units)),
+                c0=np.zeros((batch, units)) if "c" in description.states else None)
 
 
 def large(case):
     from lstm_verify import keras_run, reference
     keras = keras_run._import_keras()
     ref = median_seconds(lambda: reference.run(case))
-    layer = keras.layers.LSTM(case.units, return_sequences=True, return_state=True)
+    layer = getattr(keras.layers, case.cell.keras_layer)(case.units, return_sequences=True,
+                                                         return_state=True)
     x = case.inputs.astype("float32")
     layer(x)  # build and trace once
     ker = median_seconds(lambda: layer(x))
     b, t, f = case.inputs.shape
-    u = case.units
+    u, n = case.units, len(case.cell.blocks)
     a, w, r = np.ones((b, f)), case.kernel, case.recurrent_kernel
     h = np.ones((b, u))
     per_step = median_seconds(lambda: [a @ w + h @ r for _ in range(t)])
-    flops = 2 * b * t * (f + u) * 4 * u
+    flops = 2 * b * t * (f + u) * n * u
     print(f"{'numpy matmul rate on these shapes':<52} {flops / per_step / 1e9:9.1f} GFLOP/s")
-    row("large: reference vs keras.layers.LSTM forward", ref, ker, 1.0)
-    row("large: reference vs its matmul floor", ref, per_step, 3.0)
+    row(f"large: reference vs keras.layers.{case.cell.keras_layer} forward", ref, ker, 1.0)
+    row(f"large {case.cell.title}: reference vs its matmul floor", ref, per_step, 3.0)
 
 
 def capture_growth():
@@ -126,8 +140,11 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         startup(tmp)
-        suite(tmp, int(os.environ.get("BENCH_SUITE", "100")))
+        count = int(os.environ.get("BENCH_SUITE", "100"))
+        suite(tmp, count)
+        suite(tmp, count, cells=("lstm", "gru", "simple_rnn"))
     large(large_case())
+    large(large_case(cell="gru"))
     capture_growth()
 
 
