@@ -32,20 +32,13 @@ def _last_live_step(trace, t, b):
     return None
 
 
-def step_values(trace, k, b):
-    """Every quantity of step index k for sequence b, (U,) each, with the input x."""
-    values = {name: series[k, b] for name, series in trace.steps.items()}
-    values["x"] = trace.x[k, b]
-    return values
-
-
 def _gate(case, trace, gate, t, b, u):
     """g[u] = act(z_g[u]) = act(z) = value; z_g[u] = x·W + h·U + b = … = z"""
     k = t - 1
     name = case.activation if gate.role == "activation" else case.recurrent_activation
     name = display_name(name)
     z_name = f"z_{gate.block}"
-    s = step_values(trace, k, b)
+    s = trace.at(k, b)
     z, value = s[z_name][u], s[gate.name][u]
     z_text = (f"{z_name}[{u}] = {case.cell.pre_activation_text(z_name, s, u, case, fmt)} = "
               f"{fmt(z)}")
@@ -73,4 +66,4 @@ def formula(case, trace, quantity, t, b, u):
         return f"{quantity}[{u}] = {fmt(start[b, u])} (every step masked: initial state)"
     carried = "" if k == steps - 1 else f" (carried from step {k + 1}; later steps masked)"
     state, label = ("h", "output") if quantity == "sequence" else (quantity, quantity)
-    return cell.state_text(state, label, step_values(trace, k, b), u, case, fmt) + carried
+    return cell.state_text(state, label, trace.at(k, b), u, case, fmt) + carried

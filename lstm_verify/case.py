@@ -59,6 +59,9 @@ class Case:
     rtol: float = 1e-5
     known_mistake: str = None
     lines: dict = field(default_factory=dict)
+    # the backward pass asked for: {"upstream": {sequence|h|c: array}} or
+    # {"loss": {"target": array, "of": "sequence"|"h"}}; None when the case has none
+    backward: dict = None
 
     @property
     def batch(self):

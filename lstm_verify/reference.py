@@ -52,6 +52,13 @@ class Trace:
             return self.final[name[6:]]
         raise AttributeError(name)
 
+    def at(self, k, b=slice(None)):
+        """Every quantity of step index k for sequence b ((U,) each, or (B, U) for all),
+        with the input x."""
+        values = {name: series[k, b] for name, series in self.steps.items()}
+        values["x"] = self.x[k, b]
+        return values
+
     def replace(self, **changes):
         """A copy with some quantities replaced: per-step ones by name, or the fields."""
         steps = {**self.steps, **{k: v for k, v in changes.items() if k in self.steps}}
@@ -61,12 +68,16 @@ class Trace:
 
 def arithmetic_of(case):
     """What the case's cell computes with: its weights and activations as Keras has them."""
-    act = activations.get(case.activation)
-    sigma = (activations.get(case.recurrent_activation)
-             if case.cell.has_recurrent_activation else None)
+    act, d_act = activations.get(case.activation), activations.vjp(case.activation)
+    sigma = d_sigma = None
+    if case.cell.has_recurrent_activation:
+        sigma = activations.get(case.recurrent_activation)
+        d_sigma = activations.vjp(case.recurrent_activation)
     return Arithmetic(kernel=case.kernel, recurrent_kernel=case.recurrent_kernel,
                       bias=zeros_bias(case), activation=act, recurrent_activation=sigma,
-                      cell_activation=act, reset_after=case.reset_after)
+                      cell_activation=act, reset_after=case.reset_after,
+                      activation_vjp=d_act, recurrent_activation_vjp=d_sigma,
+                      cell_activation_vjp=d_act)
 
 
 def run(case, step=None, arithmetic=None):

@@ -32,6 +32,10 @@ class Arithmetic:
     cell_activation: object = None
     reset_after: bool = True
     keep: object = as_is
+    # the backward pass: vjp(x, y, g) -> dL/dx for each activation (activations.vjp)
+    activation_vjp: object = None
+    recurrent_activation_vjp: object = None
+    cell_activation_vjp: object = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,12 @@ class Cell:
     pre_activations: tuple     # the step's z_… quantities, by block
     extras: tuple              # other per-step quantities the step returns (act_c)
     step: object               # step(x_t (B, F), prev {state: (B, U)}, a) -> {name: (B, U)}
+    # backward(s, d, a): one step of backpropagation through time. s: the step's forward
+    # values (B, U) with x and the previous states; d: {state: dL/d(state after the step)},
+    # each the whole gradient (output and later steps). Returns the step's gradients
+    # (d + each row and pre-activation), "prev" {state: dL/d(state before)}, "x", and
+    # this step's share of the weight gradients "kernel", "recurrent_kernel", "bias".
+    backward: object
     # Keras's cell calls its activations in this order within a step: (role, the
     # quantity fed in or None, the quantity returned or None), for the gate capture.
     keras_calls: tuple

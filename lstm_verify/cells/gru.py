@@ -47,6 +47,43 @@ def step(x_t, prev, a):
     return dict(z_z=z_z, z_r=z_r, z_h=z_h, z=z, r=r, h_tilde=h_tilde, h=h)
 
 
+def backward(s, d, a):
+    """One GRU step backwards: dh is the whole gradient of h_t."""
+    keep, h_prev = a.keep, s["h_prev"]
+    W_z, W_r, W_h = np.split(a.kernel, 3, axis=-1)
+    U_z, U_r, U_h = np.split(a.recurrent_kernel, 3, axis=-1)
+    dh = d["h"]
+    dz = keep(dh * (h_prev - s["h_tilde"]))                # h = z·h_prev + (1 − z)·h̃
+    dh_tilde = keep(dh * (1 - s["z"]))
+    dz_h = keep(a.activation_vjp(s["z_h"], s["h_tilde"], dh_tilde))
+    if a.reset_after:                                      # z_h = x·W_h + b_in + r·(h·U_h + b_rec)
+        recurrent_h = h_prev @ U_h + np.split(a.bias[1], 3)[2]
+        dr = keep(dz_h * recurrent_h)
+        d_recurrent_h = dz_h * s["r"]                      # reaches U_h and b_rec through r
+        dh_prev_h = d_recurrent_h @ U_h.T
+        dU_h = h_prev.T @ d_recurrent_h
+    else:                                                  # z_h = x·W_h + (r·h)·U_h + b
+        d_reset_h = dz_h @ U_h.T
+        dr = keep(d_reset_h * h_prev)
+        dh_prev_h = d_reset_h * s["r"]
+        dU_h = (s["r"] * h_prev).T @ dz_h
+        d_recurrent_h = np.zeros_like(dz_h)                # no recurrent bias
+    dz_z = keep(a.recurrent_activation_vjp(s["z_z"], s["z"], dz))
+    dz_r = keep(a.recurrent_activation_vjp(s["z_r"], s["r"], dr))
+    d_gates = np.concatenate([dz_z, dz_r], axis=-1)        # (B, 2*units)
+    dz_x = np.concatenate([dz_z, dz_r, dz_h], axis=-1)     # what reaches the kernel
+    dh_prev = keep(dh * s["z"] + d_gates @ np.concatenate([U_z, U_r], axis=-1).T + dh_prev_h)
+    recurrent_kernel = np.concatenate([h_prev.T @ d_gates, dU_h], axis=-1)
+    if a.reset_after:   # row 0 the input bias, row 1 the recurrent bias
+        bias = np.stack([dz_x.sum(axis=0),
+                         np.concatenate([d_gates, d_recurrent_h], axis=-1).sum(axis=0)])
+    else:
+        bias = dz_x.sum(axis=0)
+    return dict(dh=dh, dz=dz, dr=dr, dh_tilde=dh_tilde, dz_z=dz_z, dz_r=dz_r, dz_h=dz_h,
+                prev={"h": dh_prev}, x=dz_x @ a.kernel.T, kernel=s["x"].T @ dz_x,
+                recurrent_kernel=recurrent_kernel, bias=bias)
+
+
 def equations(case):
     act = case.activation or "linear"
     sigma = case.recurrent_activation or "linear"
@@ -154,7 +191,7 @@ CELL = Cell(
     rows=("z", "r", "h_tilde", "h"),
     pre_activations=("z_z", "z_r", "z_h"),
     extras=(),
-    step=step,
+    step=step, backward=backward,
     # z = rec(x_z + recurrent_z), r = rec(x_r + recurrent_r), hh = act(x_h + recurrent_h)
     keras_calls=(("recurrent", "z_z", "z"), ("recurrent", "z_r", "r"),
                  ("activation", "z_h", "h_tilde")),

@@ -34,6 +34,27 @@ def step(x_t, prev, a):
                 act_c=act_c, c=c, h=h)
 
 
+def backward(s, d, a):
+    """One LSTM step backwards: dh and dc are the whole gradients of h_t and c_t from
+    later steps (and, for h, this step's output)."""
+    keep = a.keep
+    do = keep(d["h"] * s["act_c"])                              # h = o·act(c)
+    dc = keep(d["c"] + a.cell_activation_vjp(s["c"], s["act_c"], d["h"] * s["o"]))
+    di = keep(dc * s["c_tilde"])                                # c = f·c_prev + i·c̃
+    df = keep(dc * s["c_prev"])
+    dc_tilde = keep(dc * s["i"])
+    dz_i = keep(a.recurrent_activation_vjp(s["z_i"], s["i"], di))
+    dz_f = keep(a.recurrent_activation_vjp(s["z_f"], s["f"], df))
+    dz_c = keep(a.activation_vjp(s["z_c"], s["c_tilde"], dc_tilde))
+    dz_o = keep(a.recurrent_activation_vjp(s["z_o"], s["o"], do))
+    dz = np.concatenate([dz_i, dz_f, dz_c, dz_o], axis=-1)     # (B, 4*units)
+    return dict(dh=d["h"], dc=dc, do=do, dc_tilde=dc_tilde, di=di, df=df, dz_i=dz_i,
+                dz_f=dz_f, dz_c=dz_c, dz_o=dz_o,
+                prev={"h": keep(dz @ a.recurrent_kernel.T), "c": keep(dc * s["f"])},
+                x=dz @ a.kernel.T, kernel=s["x"].T @ dz, recurrent_kernel=s["h_prev"].T @ dz,
+                bias=dz.sum(axis=0))
+
+
 def equations(case):
     act = case.activation or "linear"
     sigma = case.recurrent_activation or "linear"
@@ -134,7 +155,7 @@ CELL = Cell(
     rows=("i", "f", "c_tilde", "o", "c", "h"),
     pre_activations=("z_i", "z_f", "z_c", "z_o"),
     extras=("act_c",),
-    step=step,
+    step=step, backward=backward,
     # i = rec(z_i), f = rec(z_f), c~ = act(z_c), o = rec(z_o), then act(c) for h
     keras_calls=(("recurrent", "z_i", "i"), ("recurrent", "z_f", "f"),
                  ("activation", "z_c", "c_tilde"), ("recurrent", "z_o", "o"),

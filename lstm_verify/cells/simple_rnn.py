@@ -15,6 +15,14 @@ def step(x_t, prev, a):
     return dict(z_h=z_h, h=h)
 
 
+def backward(s, d, a):
+    """One SimpleRNN step backwards: dh is the whole gradient of h_t."""
+    dz_h = a.keep(a.activation_vjp(s["z_h"], s["h"], d["h"]))   # h = act(z_h)
+    return dict(dh=d["h"], dz_h=dz_h, prev={"h": a.keep(dz_h @ a.recurrent_kernel.T)},
+                x=dz_h @ a.kernel.T, kernel=s["x"].T @ dz_h,
+                recurrent_kernel=s["h_prev"].T @ dz_h, bias=dz_h.sum(axis=0))
+
+
 def equations(case):
     act = case.activation or "linear"
     return [f"h = {act}(z_h),   z_h = x·W + h_prev·U{' + b' if case.use_bias else ''}"]
@@ -50,7 +58,7 @@ CELL = Cell(
     rows=("h",),
     pre_activations=("z_h",),
     extras=(),
-    step=step,
+    step=step, backward=backward,
     keras_calls=(("activation", "z_h", None),),   # its output is the state h
     equations=equations, bias_shape=bias_shape, pre_activation_text=pre_activation_text,
     state_text=state_text, mistakes=mistakes,
