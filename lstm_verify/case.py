@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from . import cells, npz_arrays
+from .backward import case as backward_case
 from .checks import Reader, describe
 from .errors import CaseError
 from .weights import parse_weights
@@ -20,7 +21,7 @@ from .yaml_source import MAX_VALUES, load_yaml
 TOP_KEYS = ("name", "description", "source", "cell", "units", "activation",
             "recurrent_activation", "reset_after",
             "use_bias", "go_backwards", "zero_output_for_mask", "dtype", "inputs", "mask",
-            "initial_state", "weights", "expected", "tolerance", "known_mistake",
+            "initial_state", "weights", "backward", "expected", "tolerance", "known_mistake",
             "arrays")  # arrays: a sibling .npz whose entries the case names as npz:NAME
 DEFAULT_TOLERANCE = {"float32": {"atol": 1e-5, "rtol": 1e-5},
                      "float64": {"atol": 1e-9, "rtol": 1e-9}}
@@ -59,6 +60,8 @@ class Case:
     rtol: float = 1e-5
     known_mistake: str = None
     lines: dict = field(default_factory=dict)
+    # how the case wrote its weights: keras, per-gate, concatenated, or a layout's name
+    weight_form: str = "keras"
     # the backward pass asked for: {"upstream": {sequence|h|c: array}} or
     # {"loss": {"target": array, "of": "sequence"|"h"}}; None when the case has none
     backward: dict = None
@@ -131,6 +134,8 @@ def parse_case(data, path, lines=None, max_values=MAX_VALUES):
     _mask(r, data, case)
     _initial_state(r, data, case)
     _tolerance(r, data, case)
+    if data.get("backward") is not None:
+        case.backward = backward_case.parse_backward(r, data["backward"], case, _batched)
     if "expected" in data:
         case.expected = _expected(r, data["expected"], case)
     return case
@@ -231,7 +236,7 @@ def _tolerance(r, data, case):
 
 def _expected(r, expected, case):
     _no_cell_state(r, expected, "expected", case)
-    r.keys(expected, "expected", case.cell.states + ("sequence", "steps"))
+    r.keys(expected, "expected", case.cell.states + ("sequence", "steps", "gradients"))
     units, out = case.units, {}
     state = f"[batch, units] = [{case.batch}, {units}] ([units] for batch 1)"
     for key in case.cell.states:
@@ -244,6 +249,9 @@ def _expected(r, expected, case):
                                    (case.steps, units), meaning, case)
     if expected.get("steps") is not None:
         out["steps"] = _expected_steps(r, expected["steps"], case, state)
+    if expected.get("gradients") is not None:
+        out["gradients"] = backward_case.parse_expected_gradients(
+            r, expected["gradients"], case, _batched)
     return out
 
 

@@ -24,6 +24,7 @@ class Mismatch:
     keras: float
     between: str           # "expected-reference" or "keras-reference"
     why: str = ""          # the arithmetic behind the reference value, when useful
+    index: tuple = None    # the element's whole index, for arrays not shaped (batch, units)
 
 
 @dataclass
@@ -47,6 +48,11 @@ class Result:
     diagnoses: list = field(default_factory=list)
     warnings: list = field(default_factory=list)   # e.g. symmetry.warning: not failures
     engines: list = field(default_factory=list)    # engines.Outcome per --against engine
+    # the backward pass, when the case asks for one: backward.Gradients from the
+    # reference and from TensorFlow, and the mismatches among gradients
+    gradients: object = None
+    keras_gradients: object = None
+    gradient_mismatches: list = field(default_factory=list)
 
 
 def keras_tolerance(case):

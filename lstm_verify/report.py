@@ -108,6 +108,10 @@ def render(console, result, all_steps=False):
             console.print(f"    [cyan]{m.why}[/]")
     if len(result.mismatches) > 20:
         console.print(f"  ... and {len(result.mismatches) - 20} more (see --json)")
+    if result.gradients is not None:
+        from . import report_backward
+        report_backward.render(console, result)
+        report_backward.render_mismatches(console, result)
     _render_explanation(console, result)
     _render_engines(console, result)
     if result.error:
@@ -193,11 +197,20 @@ def result_json(result):
         "diagnoses": [{"id": d.id, "detail": d.detail} for d in result.diagnoses],
         "first_divergence": _position_json(result.explanation),
         "warnings": list(result.warnings),
+        **({"gradients": [_mismatch_json(m) for m in result.gradient_mismatches]}
+           if result.gradients is not None else {}),
         **({"engines": [{"engine": o.engine, "status": o.status, "note": o.note,
                          "version": o.version,
                          "max_abs_diff": {q: _number(v) for q, v in o.max_abs_diff.items()}}
                         for o in result.engines]} if result.engines else {}),
     }
+
+
+def _mismatch_json(m):
+    return {"quantity": m.quantity, "t": m.t, "batch": m.batch, "unit": m.unit,
+            "index": list(m.index) if m.index is not None else None,
+            "expected": _number(m.expected), "reference": _number(m.reference),
+            "keras": _number(m.keras), "between": m.between}
 
 
 def _position_json(explanation):

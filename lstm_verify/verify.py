@@ -50,9 +50,25 @@ def verify_case(case, verbose=False):
         return Result(file=str(case.path), name=case.name, status="error",
                       error=f"Keras gate capture failed: {exc}", case=case, reference=ref)
     result = judge(case, ref, ker)
+    if case.backward is not None:
+        result = _backward(case, ref, result, verbose)
     blind = symmetry.warning(case)   # a case that cannot catch a gate-order mistake
     result.warnings += [blind] if blind else []
     return result
+
+
+def _backward(case, ref, result, verbose):
+    """The backward pass: the numpy BPTT and TensorFlow's gradient tape, compared."""
+    from . import backward, keras_backward, keras_run
+    from .backward.compare import judge as judge_backward
+
+    grads = backward.run(case, ref)
+    try:
+        tf_grads = keras_backward.run(case, backward.upstream_of(case, ref), verbose=verbose)
+    except keras_run.KerasMismatch as exc:
+        result.status, result.error = "error", f"TensorFlow gradient capture failed: {exc}"
+        return result
+    return judge_backward(result, case, grads, tf_grads)
 
 
 def verify_files(files, verbose=False, **load_options):

@@ -22,11 +22,15 @@ def parse_weights(r, weights, case, units_given):
             raise r.fail("weights.layout", f"is {describe(layout)}, expected one of "
                          f"{', '.join(layouts.LAYOUTS)}")
         w = layouts.parse(r, weights, case, units_given, layout)
+        case.weight_form = layout
         return w.kernel, w.recurrent_kernel, w.keras_bias()
     weights = {k: v for k, v in weights.items() if k != "layout"}
     from .textbook import is_textbook, textbook_form
     if is_textbook(weights):  # textbook forms are known by their keys (W_i, U_i, Wcat_i, ...)
+        concatenated = any(str(key).startswith("Wcat_") for key in weights)
+        case.weight_form = "concatenated" if concatenated else "per-gate"
         return textbook_form(r, weights, case, units_given, WEIGHT_KEYS)
+    case.weight_form = "keras"
     return keras_form(r, weights, case, units_given)
 
 

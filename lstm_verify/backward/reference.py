@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import reference
+from .. import reference
 
 
 @dataclass

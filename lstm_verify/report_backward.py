@@ -1,0 +1,102 @@
+"""Render the backward pass: per-step gradient tables in reverse step order, the weight
+gradients, and the gradient mismatches. No computation here."""
+
+import numpy as np
+from rich.markup import escape
+
+from .arithmetic import fmt
+from .backward.compare import describe_position, value
+from .backward.forms import in_case_form, step_rows
+
+LEGEND = ("backward pass: L = Σ upstream·outputs (or ½·Σ(output − target)²), a sum over "
+          "batch, time and units, never a mean; dh at step t is the whole dL/dh_t (from "
+          "that step's output and from step t+1), dc likewise; di, df, ... are with respect "
+          "to the gates after their activation, dz_… before it; each cell: reference / "
+          "K = TensorFlow's gradient tape / A = author")
+MAX_UNITS_SHOWN = 8
+MAX_WEIGHT_VALUES = 48      # a weight gradient with more values is summarised
+
+
+def _author(case, q, t):
+    given = case.expected.get("gradients", {})
+    if t is not None:
+        return given.get("steps", {}).get(t, {}).get(q)
+    if q.startswith("initial_state."):
+        return given.get("initial_state", {}).get(q.split(".", 1)[1])
+    return given.get(q)
+
+
+def _mark(value, bad):
+    return f"[red]{value} ✗[/]" if bad else f"[green]{value} ✓[/]"
+
+
+def _cell(result, q, t, index, bad):
+    case = result.case
+    lines = [f"[bold]{fmt(value(case, result.gradients, q, t)[index])}[/]"]
+    if result.keras_gradients is not None:
+        tf = value(case, result.keras_gradients, q, t)[index]
+        lines.append(_mark(f"K {fmt(tf)}", (q, t, index, "keras-reference") in bad))
+    author = _author(case, q, t)
+    if author is not None:
+        lines.append(_mark(f"A {fmt(author[index])}", (q, t, index, "expected-reference")
+                           in bad))
+    return "\n".join(lines)
+
+
+def render(console, result):
+    """The backward pass of one verified case (nothing when the case has none)."""
+    from rich.table import Table
+
+    case = result.case
+    if result.gradients is None:
+        return
+    bad = {(m.quantity, m.t if m.quantity != "inputs" else None, m.index, m.between)
+           for m in result.gradient_mismatches}
+    console.print(f"[dim]{LEGEND}[/]")
+    units = min(case.units, MAX_UNITS_SHOWN)
+    for t in range(case.steps, 0, -1):
+        for b in range(case.batch):
+            batch = f", batch {b}" if case.batch > 1 else ""
+            masked = " (masked: gradients pass through)" if result.reference.masked[t - 1, b] \
+                else ""
+            table = Table(title=f"backward, step {t}{batch}{masked}", title_justify="left",
+                          show_lines=True)
+            table.add_column("")
+            for u in range(units):
+                table.add_column(f"unit {u}", justify="right")
+            for q in step_rows(case.cell):
+                table.add_row(q.replace("_tilde", "~"),
+                              *(_cell(result, q, t, (b, u), bad) for u in range(units)))
+            console.print(table)
+    _render_weights(console, result, bad)
+
+
+def _render_weights(console, result, bad):
+    case = result.case
+    named = in_case_form(case, case.kernel, case.recurrent_kernel, case.bias)
+    names = list(named) + ["inputs"] + [f"initial_state.{s}" for s in case.cell.states]
+    for q in names:
+        ref = value(case, result.gradients, q, None)
+        wrong = [m for m in result.gradient_mismatches if m.quantity == q]
+        marks = "[red]✗[/]" if wrong else "[green]✓[/]"
+        given = " (author's given)" if _author(case, q, None) is not None else ""
+        if ref.size > MAX_WEIGHT_VALUES:
+            console.print(f"  dL/d{q}: {ref.shape} array, max |value| "
+                          f"{fmt(np.max(np.abs(ref)))} {marks}{given}")
+        else:
+            text = np.array2string(ref, separator=", ", max_line_width=10 ** 6,
+                                   formatter={"float_kind": fmt})
+            console.print(f"  dL/d{escape(q)} = {escape(text)} {marks}{given}",
+                          soft_wrap=True)
+
+
+def render_mismatches(console, result, limit=20):
+    for m in result.gradient_mismatches[:limit]:
+        source = "author" if m.between == "expected-reference" else "TensorFlow"
+        other = m.expected if source == "author" else m.keras
+        console.print(f"  [red]✗[/] {describe_position(m)}: {source} {fmt(other)}, "
+                      f"reference {fmt(m.reference)}"
+                      + ("" if m.keras is None else f", TensorFlow {fmt(m.keras)}"))
+    if len(result.gradient_mismatches) > limit:
+        console.print(f"  ... and {len(result.gradient_mismatches) - limit} more gradient "
+                      "mismatches (see --json)")
