@@ -53,6 +53,7 @@ class Result:
     gradients: object = None
     keras_gradients: object = None
     gradient_mismatches: list = field(default_factory=list)
+    backward_explanation: object = None   # diagnose.Explanation of the author's gradients
 
 
 def keras_tolerance(case):

@@ -25,6 +25,15 @@ def keras2_hard_sigmoid(x):
     return np.clip(0.2 * x + 0.5, 0.0, 1.0)
 
 
+def keras2_hard_sigmoid_vjp(x, y, g):
+    return g * np.where((x > -2.5) & (x < 2.5), 0.2, 0.0)
+
+
+def _named(name):
+    """An activation by name, with its derivative for the backward pass."""
+    return activations.get(name), activations.vjp(name)
+
+
 def input_order(trace):
     """Steps and sequence listed by input time rather than processing order."""
     per_step = {k: trace.steps[k][::-1] for k in trace.cell.rows}
@@ -33,7 +42,12 @@ def input_order(trace):
 
 def written_decimals(case):
     """The fewest decimals that write every author number exactly, or None if over 6."""
-    values = np.concatenate([arr.ravel() for _, _, arr in expected_arrays(case)] + [[]])
+    return fewest_decimals(np.concatenate(
+        [arr.ravel() for _, _, arr in expected_arrays(case)] + [[]]))
+
+
+def fewest_decimals(values):
+    """The fewest decimals that write every one of ``values`` exactly, or None if over 6."""
     for d in range(MAX_DECIMALS + 1):
         if np.all(np.abs(values - np.round(values, d)) <= 1e-9 * np.maximum(1, np.abs(values))):
             return d
@@ -45,15 +59,21 @@ def _name(act):
 
 
 def with_activation(f):
-    """Arithmetic with ``f`` wherever the case's ``activation`` is used."""
+    """Arithmetic with ``f`` = (function, its vjp) wherever the case's ``activation`` is
+    used, forwards and (for the backward pass) backwards."""
+    fn, vjp = f
+
     def change(a):
-        return replace(a, activation=f,
-                       cell_activation=None if a.cell_activation is None else f)
+        cell = a.cell_activation is not None
+        return replace(a, activation=fn, activation_vjp=vjp,
+                       cell_activation=fn if cell else None,
+                       cell_activation_vjp=vjp if cell else None)
     return change
 
 
 def with_recurrent_activation(f):
-    return lambda a: replace(a, recurrent_activation=f)
+    fn, vjp = f
+    return lambda a: replace(a, recurrent_activation=fn, recurrent_activation_vjp=vjp)
 
 
 def _activation_mistakes(case):
@@ -61,7 +81,6 @@ def _activation_mistakes(case):
     gate_names = ", ".join(g.name for g in cell.gates if g.role == "recurrent")
     gates = f"the gates {gate_names}"
     sigmoids = ("sigmoid", "hard_sigmoid")
-    get = activations.get
     swaps = [(act, cell.activation_targets, with_activation)]
     if cell.has_recurrent_activation:
         swaps.insert(0, (rec, gates, with_recurrent_activation))
@@ -70,12 +89,12 @@ def _activation_mistakes(case):
             other = sigmoids[name == "sigmoid"]
             formula = " (x/6 + 0.5)" if other == "hard_sigmoid" else ""
             text = f"{other}{formula} in place of {name} on {where}"
-            yield Mistake("hard-sigmoid", text, text, arithmetic=make(get(other)))
+            yield Mistake("hard-sigmoid", text, text, arithmetic=make(_named(other)))
             was = "Keras 3's (x/6 + 0.5)" if name == "hard_sigmoid" else "sigmoid"
             text = f"Keras 2's hard_sigmoid (0.2x + 0.5) in place of {was} on {where}"
             yield Mistake("keras2-hard-sigmoid", text, text,
-                          arithmetic=make(keras2_hard_sigmoid))
-    linear, tanh, sigmoid = get(None), get("tanh"), get("sigmoid")
+                          arithmetic=make((keras2_hard_sigmoid, keras2_hard_sigmoid_vjp)))
+    linear, tanh, sigmoid = _named(None), _named("tanh"), _named("sigmoid")
     if _name(act) == "linear":
         text = (f"tanh applied to {cell.activation_targets} where Keras applies none "
                 "(activation is linear)")
@@ -93,8 +112,8 @@ def _activation_mistakes(case):
         if _name(act) == "linear":
             text = ("Keras's default activations (sigmoid gates, tanh) used where the case's "
                     "are linear")
-            yield Mistake("linear-activation", text, text, arithmetic=lambda a: replace(
-                with_activation(tanh)(a), recurrent_activation=sigmoid))
+            yield Mistake("linear-activation", text, text, arithmetic=lambda a:
+                          with_recurrent_activation(sigmoid)(with_activation(tanh)(a)))
     else:
         text = f"the gates taken as linear (no {rec} on {gate_names})"
         yield Mistake("linear-activation", text, text,

@@ -197,7 +197,8 @@ def result_json(result):
         "diagnoses": [{"id": d.id, "detail": d.detail} for d in result.diagnoses],
         "first_divergence": _position_json(result.explanation),
         "warnings": list(result.warnings),
-        **({"gradients": [_mismatch_json(m) for m in result.gradient_mismatches]}
+        **({"gradients": [_mismatch_json(m) for m in result.gradient_mismatches],
+            "backward_first_divergence": _position_json(result.backward_explanation)}
            if result.gradients is not None else {}),
         **({"engines": [{"engine": o.engine, "status": o.status, "note": o.note,
                          "version": o.version,
@@ -217,7 +218,8 @@ def _position_json(explanation):
     if explanation is None or explanation.first is None:
         return None
     m = explanation.first
-    return {"quantity": m.quantity, "t": m.t, "batch": m.batch, "unit": m.unit}
+    position = {"quantity": m.quantity, "t": m.t, "batch": m.batch, "unit": m.unit}
+    return position if m.index is None else {**position, "index": list(m.index)}
 
 
 def to_json(results):

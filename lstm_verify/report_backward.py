@@ -100,3 +100,14 @@ def render_mismatches(console, result, limit=20):
     if len(result.gradient_mismatches) > limit:
         console.print(f"  ... and {len(result.gradient_mismatches) - limit} more gradient "
                       "mismatches (see --json)")
+    explanation = result.backward_explanation
+    if explanation is None or explanation.first is None:
+        return
+    m = explanation.first
+    console.print(f"  first divergence (backward): {describe_position(m)}: author "
+                  f"{fmt(m.expected)}, reference {fmt(m.reference)}")
+    for d in explanation.diagnoses:
+        console.print(f"  [yellow]diagnosis:[/] {escape(d.text)} ({d.id}); recomputed that "
+                      f"way, all {explanation.given} of the author's gradients come out")
+    if explanation.note:
+        console.print(f"  {escape(explanation.note)}")

@@ -129,9 +129,14 @@ def judge(result, case, reference, keras):
                 f"value(s) (max |diff| {keras_diff:.3g}); first: "
                 f"{describe_position(keras_bad[0])}")
     elif author_bad:
-        first = first_divergence(case, author_bad)
+        from .diagnose import explain
+        explanation = explain(case, author_bad)
+        result.backward_explanation = explanation
+        result.diagnoses = list(result.diagnoses) + explanation.diagnoses
+        likely = "; or ".join(d.text for d in explanation.diagnoses[:3])
         note = (f"{len(author_bad)} of the author's {n_given} gradients differ from the "
-                f"reference and TensorFlow; first {describe_position(first)}")
+                f"reference and TensorFlow; first {describe_position(explanation.first)}"
+                + (f"; likely: {likely}" if likely else ""))
         if case.known_mistake:
             result.status = "known-mistake" if result.status in ("pass", "known-mistake") \
                 else result.status

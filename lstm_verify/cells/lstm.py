@@ -113,16 +113,21 @@ def _forget_bias_plus_one(case):
 def _one_activation_mistakes(case):
     """activation swapped on c~ alone or on the cell output alone (both at once is one of
     every cell's mistakes)."""
-    linear, tanh = activations.get(None), activations.get("tanh")
+    linear = dict(f=activations.get(None), d=activations.vjp(None))
+    tanh = dict(f=activations.get("tanh"), d=activations.vjp("tanh"))
     if (case.activation or "linear") == "linear":
-        for where, change in (("c~", dict(activation=tanh)),
-                              ("the cell output (h = o·tanh(c))", dict(cell_activation=tanh))):
+        for where, change in (("c~", dict(activation=tanh["f"], activation_vjp=tanh["d"])),
+                              ("the cell output (h = o·tanh(c))",
+                               dict(cell_activation=tanh["f"], cell_activation_vjp=tanh["d"]))):
             text = f"tanh applied to {where} where Keras applies none (activation is linear)"
             yield Mistake("linear-activation", text, text,
                           arithmetic=lambda a, change=change: replace(a, **change))
     else:
-        for where, change in (("the candidate c~", dict(activation=linear)),
-                              ("the cell output (h = o·c)", dict(cell_activation=linear))):
+        for where, change in (("the candidate c~", dict(activation=linear["f"],
+                                                         activation_vjp=linear["d"])),
+                              ("the cell output (h = o·c)",
+                               dict(cell_activation=linear["f"],
+                                    cell_activation_vjp=linear["d"]))):
             text = f"linear in place of {case.activation} on {where}"
             yield Mistake("linear-activation", text, text,
                           arithmetic=lambda a, change=change: replace(a, **change))
