@@ -130,7 +130,39 @@ def expected_block(case, steps=False):
                                        for q in case.cell.rows]
             out.append("    - {" + ", ".join(parts) + "}")
     out += [f"  {state}: {value(trace.final[state])}" for state in case.cell.states]
+    if case.backward is not None:
+        out += gradients_block(case, trace, steps)
     return "\n".join(out) + "\n"
+
+
+def gradients_block(case, trace, steps=False):
+    """The lines of ``expected.gradients``: the reference's gradients, each step from the
+    last backwards (the order the backward pass runs), the weights in the case's own
+    form, the inputs and the initial state."""
+    from .backward import run
+    from .backward.forms import in_case_form, step_rows
+
+    grads = run(case, trace)
+    one = case.batch == 1
+
+    def value(arr):
+        return flow(arr[0] if one else arr)
+
+    out = ["  gradients:"]
+    if steps:
+        out.append("    steps:")
+        for t in range(case.steps, 0, -1):
+            parts = [f"t: {t}"] + [f"{q}: {value(grads.steps[q][t - 1])}"
+                                   for q in step_rows(case.cell)]
+            out.append("      - {" + ", ".join(parts) + "}")
+    w = grads.weights
+    for key, array in in_case_form(case, w["kernel"], w["recurrent_kernel"],
+                                   w["bias"]).items():
+        out.append(f"    {key}: {flow(array)}")
+    out.append(f"    inputs: {value(grads.inputs)}")
+    out.append("    initial_state: {" + ", ".join(
+        f"{s}: {value(grads.initial_state[s])}" for s in case.cell.states) + "}")
+    return out
 
 
 def expected_span(text):
