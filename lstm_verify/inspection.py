@@ -37,6 +37,10 @@ def gate_stats(entry):
     return rows
 
 
+UNTRAINED = ("every bias is exactly 0: the values Keras's default bias_initializer (zeros) "
+             "starts with (this layer looks untrained)")
+
+
 def bias_note(entry, opts):
     """A sentence on the bias of the gate that decides how much of the previous state a
     step keeps (the LSTM's forget gate, the GRU's update gate), or on a bias still at
@@ -49,12 +53,13 @@ def bias_note(entry, opts):
             f": the {keep.title} starts from {keep.symbol} = rec(0)" if keep else "")
     if bias.ndim == 2:  # a GRU's input and recurrent rows both add into z and r
         bias = bias.sum(axis=0)
+    if keep is None:
+        return None if np.any(bias) else UNTRAINED
     blocks = dict(zip(cell.blocks, np.split(bias, len(cell.blocks))))
-    kept = blocks[keep.block] if keep else None
-    rest = np.concatenate([v for b, v in blocks.items() if not keep or b != keep.block]
-                          or [bias[:0]])
-    named = f"{keep.title.replace(' ', '-')} bias" if keep else ""
-    if keep and "unit_forget_bias" in opts:  # Keras starts this block's bias at 1
+    kept = blocks.pop(keep.block)
+    rest = np.concatenate(list(blocks.values()))
+    named = f"{keep.title.replace(' ', '-')} bias"       # forget-gate bias
+    if "unit_forget_bias" in opts:  # the LSTM's: Keras starts the forget bias at 1
         if np.allclose(kept, 1.0, atol=1e-6) and np.allclose(rest, 0.0, atol=1e-6):
             return (f"{named} is exactly 1 and every other bias 0: the values "
                     "unit_forget_bias=True starts with (this layer looks untrained)")
@@ -62,10 +67,7 @@ def bias_note(entry, opts):
             return (f"{named} is ~1 (mean {kept.mean():.3g}), near unit_forget_bias's "
                     "start")
     if not np.any(bias):
-        return ("every bias is exactly 0: the values Keras's default bias_initializer "
-                "(zeros) starts with (this layer looks untrained)")
-    if not keep:
-        return None
+        return UNTRAINED
     return (f"{named} mean {kept.mean():.3g} (other gates' bias mean {rest.mean():.3g}): "
             f"{'keeps' if kept.mean() > rest.mean() else 'forgets'} more than the other "
             "gates open")
@@ -97,39 +99,42 @@ def describe_model(model_path, model):
 def inspect_lines(description):
     """Plain-text lines of ``inspect`` from :func:`describe_model`'s description."""
     layers = description["layers"]
-    titles = {cell.name: cell.title for cell in cells.CELLS.values()}
-    counts = {title: sum(titles[layer["cell"]] == title for layer in layers)
-              for title in titles.values()}
+    counts = {cell.title: sum(layer["cell"] == cell.name for layer in layers)
+              for cell in cells.CELLS.values()}
     kinds = [title for title, n in counts.items() if n]
     what = kinds[0] if len(kinds) == 1 else "recurrent"
-    mixed = (" (" + ", ".join(f"{n} {t}" for t, n in counts.items() if n) + ")"
+    mixed = (" (" + ", ".join(f"{counts[title]} {title}" for title in kinds) + ")"
              if len(kinds) > 1 else "")
     out = [f"{description['model']}: model '{description['name']}', {len(layers)} {what} "
            f"layer{'s' if len(layers) != 1 else ''}{mixed}"]
     for layer in layers:
-        cell = cells.get(layer["cell"])
-        opts = layer["options"]
-        where = (f"  ({layer['direction']} half of Bidirectional '{layer['wrapper']}', "
-                 f"merge_mode {layer['merge_mode']})" if layer["wrapper"] else "")
-        spelt = ("" if layer["keras_class"] == cell.keras_layer
-                 else f" as {layer['keras_class']}({cell.keras_cell})")
-        out += ["", f"{layer['path']}{where}",
-                f"  {cell.title}{spelt}, units {opts['units']}, input_dim {layer['input_dim']}"]
-        shown = [f"{k} {_text(v)}" for k, v in opts.items() if k != "units"]
-        out += textwrap.wrap(", ".join(shown), 88, initial_indent="  ",
-                             subsequent_indent="  ")
-        out.append(f"  {'weights':<17}{'gate':<5}{'shape':>8}{'mean':>11}{'std':>11}"
-                   f"{'min':>11}{'max':>11}")
-        keep = cell.gate(cell.keep_gate) if cell.keep_gate else None
-        for row in layer["gates"]:
-            marked = keep and row["matrix"].endswith("bias") and row["gate"] == keep.block
-            out.append(f"  {row['matrix']:<17}{row['gate']:<5}"
-                       f"{'x'.join(map(str, row['shape'])):>8}"
-                       + "".join(f"{row[k]:>11.4g}" for k in ("mean", "std", "min", "max"))
-                       + (f"  <- {keep.title}" if marked else ""))
-        if layer["bias_note"]:
-            out += textwrap.wrap(f"note: {layer['bias_note']}", 88, initial_indent="  ",
-                                 subsequent_indent="        ")
+        out += [""] + _layer_lines(layer)
+    return out
+
+
+def _layer_lines(layer):
+    """One layer: where it is, its cell and options, its weights by block, the note."""
+    cell, opts = cells.get(layer["cell"]), layer["options"]
+    where = (f"  ({layer['direction']} half of Bidirectional '{layer['wrapper']}', "
+             f"merge_mode {layer['merge_mode']})" if layer["wrapper"] else "")
+    spelt = ("" if layer["keras_class"] == cell.keras_layer
+             else f" as {layer['keras_class']}({cell.keras_cell})")
+    out = [f"{layer['path']}{where}",
+           f"  {cell.title}{spelt}, units {opts['units']}, input_dim {layer['input_dim']}"]
+    shown = [f"{k} {_text(v)}" for k, v in opts.items() if k != "units"]
+    out += textwrap.wrap(", ".join(shown), 88, initial_indent="  ", subsequent_indent="  ")
+    out.append(f"  {'weights':<17}{'gate':<5}{'shape':>8}{'mean':>11}{'std':>11}"
+               f"{'min':>11}{'max':>11}")
+    keep = cell.gate(cell.keep_gate) if cell.keep_gate else None
+    for row in layer["gates"]:
+        marked = keep and row["matrix"].endswith("bias") and row["gate"] == keep.block
+        out.append(f"  {row['matrix']:<17}{row['gate']:<5}"
+                   f"{'x'.join(map(str, row['shape'])):>8}"
+                   + "".join(f"{row[k]:>11.4g}" for k in ("mean", "std", "min", "max"))
+                   + (f"  <- {keep.title}" if marked else ""))
+    if layer["bias_note"]:
+        out += textwrap.wrap(f"note: {layer['bias_note']}", 88, initial_indent="  ",
+                             subsequent_indent="        ")
     return out
 
 

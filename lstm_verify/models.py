@@ -118,15 +118,16 @@ def recurrent_layers(model):
 
     def walk(container, prefix):
         for layer in getattr(container, "layers", []):
-            path = prefix + layer.name
-            if cell_of(layer, keras):
-                found.append(RecurrentLayer(path, layer, cell_of(layer, keras)))
+            path, cell = prefix + layer.name, cell_of(layer, keras)
+            if cell is not None:
+                found.append(RecurrentLayer(path, layer, cell))
             elif isinstance(layer, keras.layers.Bidirectional):
                 for direction in ("forward", "backward"):
                     inner = getattr(layer, f"{direction}_layer")
-                    if cell_of(inner, keras):
+                    inner_cell = cell_of(inner, keras)
+                    if inner_cell is not None:
                         found.append(RecurrentLayer(f"{path}/{inner.name}", inner,
-                                                    cell_of(inner, keras), direction, layer))
+                                                    inner_cell, direction, layer))
             elif hasattr(layer, "layers"):  # a model (or other container) used as a layer
                 walk(layer, path + "/")
 
@@ -157,7 +158,8 @@ def find_layers(model, name, model_path):
     if not matches or len({_owner(e) for e in matches}) > 1:
         found = [e.cell for e in layers]
         known = ", ".join(e.path for e in layers)
-        article = next(c for c in cells.CELLS.values() if c in found).a_title.split()[0]
+        first = next(cell for cell in cells.CELLS.values() if cell in found)
+        article = first.a_title.split()[0]  # 'an' LSTM, 'a' GRU
         what = ("matches more than one layer" if matches
                 else f"is not {article} {_kinds(found)} layer in it")
         raise CaseError(f"--layer {name} {what}; its {_kinds(found, 'and')} layers are: "
