@@ -139,7 +139,8 @@ def cmd_watch(args):
 
 
 def cmd_inspect(args):
-    """List a saved model's LSTM layers (nested, stacked, Bidirectional) with weights by gate.
+    """List a saved model's LSTM, GRU and SimpleRNN layers (nested, stacked,
+    Bidirectional) with their options and weights by gate.
 
     Loads .keras and .h5 files with Keras's safe mode: a model holding code (a Lambda
     layer, custom functions) is refused unless --unsafe, which runs code from the file.
@@ -147,7 +148,8 @@ def cmd_inspect(args):
     """
     import json
 
-    from .models import describe_model, inspect_lines, load_model
+    from .inspection import describe_model, inspect_lines
+    from .models import load_model
 
     description = describe_model(args.model, load_model(args.model, unsafe=args.unsafe))
     print(json.dumps(description, indent=1) if args.json
@@ -156,10 +158,10 @@ def cmd_inspect(args):
 
 
 def cmd_extract(args):
-    """Write a case from one LSTM layer of a saved model, run on your input data.
+    """Write a case from one LSTM, GRU or SimpleRNN layer of a saved model, run on your data.
 
     inputs = the layer's input as the model computed it; expected = the layer's own
-    output (h, c, and the sequence when it returns sequences). A Bidirectional layer
+    output (h, an LSTM's c, and the sequence when it returns sequences). A Bidirectional layer
     gives CASE.forward.yaml and CASE.backward.yaml. Arrays with more than --inline-max
     values go to a sibling CASE.npz. Then run verify on the case.
     Example: lstm-verify extract model.keras --layer lstm --input x.npy -o lstm.yaml
@@ -315,7 +317,7 @@ def build_parser():
     extract = add("extract", cmd_extract)
     extract.add_argument("model", metavar="MODEL", help="a saved model, .keras or .h5")
     extract.add_argument("--layer", required=True, metavar="NAME",
-                         help="the LSTM layer: its path from inspect, or a unique name")
+                         help="the recurrent layer: its path from inspect, or a unique name")
     extract.add_argument("--input", required=True, metavar="DATA",
                          help="the model's input: .npy, .npz or .csv (rows = time steps)")
     extract.add_argument("--key", metavar="NAME", help="which array of a .npz input "

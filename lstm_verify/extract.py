@@ -1,13 +1,14 @@
-"""Extract a verifiable case from one LSTM layer of a saved model.
+"""Extract a verifiable case from one recurrent layer (LSTM, GRU, SimpleRNN) of a
+saved model.
 
 The whole model runs on the user's input, and the chosen layer's own ``call``
 is wrapped for that one run to record what the model fed it (the output of the
 layers before it, its mask and initial state) and what it returned.  The layer
 is asked for its states too (``return_state`` is read by Keras's RNN at call
-time), so the final c comes from the same run as h, not from a re-computation.
-The case then holds the layer's options and weights, that input, and as
-``expected`` the model's own answer; ``verify`` checks it against the reference
-and a fresh keras.layers.LSTM.
+time), so an LSTM's final c comes from the same run as h, not from a
+re-computation.  The case then holds the layer's cell, options and weights, that
+input, and as ``expected`` the model's own answer; ``verify`` checks it against the
+reference and a fresh Keras layer of the same cell.
 """
 
 import io
@@ -78,10 +79,11 @@ def batched_input(model, data, input_path):
 
 def capture(model, entries, inputs, input_path=None):
     """Run ``model`` once on ``inputs``; return, per entry path, what its layer received
-    (inputs, mask, initial_state) and returned (output, h, c), as numpy arrays."""
+    (inputs, mask, initial_state {state: (B, U)}) and returned (output, and each of the
+    cell's states: h, and c for an LSTM), as numpy arrays."""
     records = {entry.path: [] for entry in entries}
     for entry in entries:
-        _wrap_call(entry.layer, records[entry.path])
+        _wrap_call(entry.layer, entry.cell.states, records[entry.path])
     try:
         with warnings.catch_warnings():  # Keras's notes on input structure are not for users
             warnings.simplefilter("ignore")
@@ -100,25 +102,28 @@ def capture(model, entries, inputs, input_path=None):
     return {path: calls[0] for path, calls in records.items()}
 
 
-def _wrap_call(layer, record):
+def _wrap_call(layer, states, record):
     original = layer.call
 
     def call(sequences, initial_state=None, mask=None, training=False):
         if initial_state is None and layer.stateful:  # a stateful layer starts from its own
-            initial_state = [np.asarray(s) for s in layer.states]
+            initial_state = [np.asarray(s) for s in layer.states]  # (before the run moves it)
+        if initial_state is not None and not isinstance(initial_state, (list, tuple)):
+            initial_state = [initial_state]  # a one-state cell's h may come bare
         returns_state = layer.return_state
-        layer.return_state = True  # read by RNN.call at call time: h and c of this very run
+        layer.return_state = True  # read by RNN.call at call time: the states of this run
         try:
-            output, h, c = original(sequences, initial_state=initial_state, mask=mask,
-                                    training=training)
+            output, *final = original(sequences, initial_state=initial_state, mask=mask,
+                                      training=training)
         finally:
             layer.return_state = returns_state
         record.append(dict(
-            inputs=np.asarray(sequences), output=np.asarray(output), h=np.asarray(h),
-            c=np.asarray(c), mask=None if mask is None else np.asarray(mask, bool),
+            inputs=np.asarray(sequences), output=np.asarray(output),
+            final={state: np.asarray(v) for state, v in zip(states, final)},
+            mask=None if mask is None else np.asarray(mask, bool),
             initial_state=None if initial_state is None
-            else [np.asarray(s) for s in initial_state]))
-        return (output, h, c) if returns_state else output
+            else {state: np.asarray(v) for state, v in zip(states, initial_state)}))
+        return (output, *final) if returns_state else output
 
     layer.call = call
 
@@ -170,10 +175,10 @@ def _check_writable(case_path, force):
 
 def case_text(entry, record, model_path, input_path, case_path, inline_max=INLINE_MAX):
     """(YAML text, {npz entry: array}) of the case for one layer (one direction)."""
-    opts = options(entry.layer)
+    cell, opts = entry.cell, options(entry)
     dtype = entry.layer.compute_dtype
     for key in ("activation", "recurrent_activation"):
-        if opts[key] is not None and opts[key] not in activations.ACTIVATIONS:
+        if opts.get(key) is not None and opts[key] not in activations.ACTIVATIONS:
             raise CaseError(f"layer {entry.path} uses the {key} '{opts[key]}', which the "
                             "case format cannot name (it takes Keras's built-in "
                             "activations)", model_path)
@@ -182,44 +187,53 @@ def case_text(entry, record, model_path, input_path, case_path, inline_max=INLIN
                         f"{opts['dtype']}); a case runs in float32 or float64", model_path)
     arrays = {}
     writer = _ArrayWriter(arrays, dtype, inline_max)
-    direction = f" ({entry.direction} direction)" if entry.direction else ""
-    lines = [
-        f"name: {json.dumps(f'{entry.path} from {Path(model_path).name}{direction}')}",
-        "description: >",
-        f"  Extracted by lstm-verify extract from the saved model {Path(model_path).name},",
-        f"  LSTM layer {entry.path}{direction}, run on {Path(input_path).name}. inputs is",
-        "  that layer's input as the model computed it (the output of the layers",
-        "  before it); expected is the layer's own output in the model: final h and c",
-        "  (and the sequence when the layer returns sequences), in processing order.",
-        *(["  This is the backward half of a Bidirectional layer: step 1 reads the last",
-           "  input" + (", and sequence is in that order too (the wrapper flips it back"
-                        " to input order for its own output)." if opts["return_sequences"]
-                        else ".")]
-          if entry.direction == "backward" else []),
-        f"source: {json.dumps(f'{model_path}, layer {entry.path}, input {input_path}')}",
-        *(f"{k}: {_scalar(opts[k])}" for k in ("units", "activation", "recurrent_activation",
-                                                "use_bias", "go_backwards",
-                                                "zero_output_for_mask")),
-        f"dtype: {dtype}",
-    ]
+    lines = _header(entry, opts, model_path, input_path)
+    case_keys = ("units", "activation", "recurrent_activation", *cell.options, "use_bias",
+                 "go_backwards", "zero_output_for_mask")
+    lines += [f"{k}: {_scalar(opts[k])}" for k in case_keys if k in opts]
+    lines.append(f"dtype: {dtype}")
     body = [writer.line("inputs", "inputs", record["inputs"])]
     if record["mask"] is not None:
         body.append(writer.line("mask", "mask", record["mask"]))
     if record["initial_state"] is not None:
-        h0, c0 = record["initial_state"]
-        body += ["initial_state:", writer.line("  h", "h0", h0), writer.line("  c", "c0", c0)]
-    weights = entry.weights
+        body += ["initial_state:"] + [writer.line(f"  {state}", f"{state}0", value)
+                                      for state, value in record["initial_state"].items()]
     body += ["weights:"] + [writer.line(f"  {name}", name, value)
-                            for name, value in weights.items()]
-    body += ["expected:  # the model's own output for this layer",
-             writer.line("  h", "expected_h", record["h"]),
-             writer.line("  c", "expected_c", record["c"])]
+                            for name, value in entry.weights.items()]
+    body += ["expected:  # the model's own output for this layer"]
+    body += [writer.line(f"  {state}", f"expected_{state}", value)
+             for state, value in record["final"].items()]
     if opts["return_sequences"]:
         body.append(writer.line("  sequence", "expected_sequence", record["output"]))
     if arrays:
         lines.append(f"arrays: {_npz_path(case_path).name}   # arrays of more than "
                      f"{inline_max} values, referenced as npz:NAME")
     return "\n".join(lines + body) + "\n", arrays
+
+
+def _header(entry, opts, model_path, input_path):
+    """The case's name, description, source and cell: where it came from, what it holds."""
+    model_name, cell = Path(model_path).name, entry.cell
+    direction = f" ({entry.direction} direction)" if entry.direction else ""
+    states = " and ".join(cell.states)
+    backward = (["  This is the backward half of a Bidirectional layer: step 1 reads the last",
+                 "  input" + (", and sequence is in that order too (the wrapper flips it "
+                              "back to input order for its own output)."
+                              if opts["return_sequences"] else ".")]
+                if entry.direction == "backward" else [])
+    return [
+        f"name: {json.dumps(f'{entry.path} from {model_name}{direction}')}",
+        "description: >",
+        f"  Extracted by lstm-verify extract from the saved model {model_name},",
+        f"  {cell.title} layer {entry.path}{direction}, run on {Path(input_path).name}. "
+        "inputs is",
+        "  that layer's input as the model computed it (the output of the layers",
+        f"  before it); expected is the layer's own output in the model: final {states}",
+        "  (and the sequence when the layer returns sequences), in processing order.",
+        *backward,
+        f"source: {json.dumps(f'{model_path}, layer {entry.path}, input {input_path}')}",
+        f"cell: {cell.name}",
+    ]
 
 
 class _ArrayWriter:

@@ -18,7 +18,8 @@ from lstm_verify.cli import main
 from lstm_verify.errors import CaseError
 from lstm_verify.extract import extract
 from lstm_verify.keras_run import _import_keras
-from lstm_verify.models import describe_model, find_layers, load_model
+from lstm_verify.inspection import describe_model
+from lstm_verify.models import find_layers, load_model
 from lstm_verify.verify import verify_case
 
 

@@ -96,6 +96,9 @@ class Cell:
     options: dict = field(default_factory=dict)   # cell-only options and Keras defaults
     has_recurrent_activation: bool = True
     layouts: dict = field(default_factory=dict)   # layout -> its block order, Keras's letters
+    # the gate whose bias decides how much of the previous state a step keeps (LSTM f,
+    # GRU z); inspect marks its bias in a saved layer and says how it compares
+    keep_gate: str = None
 
     @property
     def a_title(self):

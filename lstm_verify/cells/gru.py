@@ -202,4 +202,5 @@ CELL = Cell(
     options={"reset_after": True},
     # PyTorch's n is the candidate h~; ONNX keeps Keras's z, r, h
     layouts={"keras": "zrh", "pytorch": "rzh", "onnx": "zrh"},
+    keep_gate="z",   # h = z·h_prev + (1 − z)·h̃
 )

@@ -172,4 +172,5 @@ CELL = Cell(
     # PyTorch's g and TF1's j are the candidate c~
     layouts={"keras": "ifco", "pytorch": "ifco", "onnx": "iofc", "cudnn": "ifco",
              "tf1": "icfo"},
+    keep_gate="f",
 )
