@@ -45,7 +45,8 @@ def asymmetric_weights(rng, rows, units, n=4):
 
 def new_case_text(units=2, input_dim=1, steps=2, batch=1, activation="tanh",
                   recurrent_activation="sigmoid", seed=0, asymmetric=True,
-                  with_expected=False, name=None, cell="lstm", reset_after=True):
+                  with_expected=False, name=None, cell="lstm", reset_after=True,
+                  backward=False):
     """The YAML text of a fresh case for ``cell`` (weights one-decimal, gate blocks all
     different)."""
     for label, value in (("units", units), ("input_dim", input_dim), ("steps", steps),
@@ -107,6 +108,11 @@ def new_case_text(units=2, input_dim=1, steps=2, batch=1, activation="tanh",
                   *[f"    - {flow(row)}" for row in bias]]
     else:
         lines.append(f"  bias: {flow(bias)}")
+    if backward:   # a one-decimal upstream gradient on the final h: L = Σ upstream·h
+        upstream = rng.integers(-10, 11, size=(batch, units)) / 10
+        lines += ["backward:",
+                  f"  upstream: {{h: {flow(upstream[0] if batch == 1 else upstream)}}}"
+                  "   # dL/dh: L = Σ upstream·h"]
     text = "\n".join(lines) + "\n"
     if with_expected:
         case = parse_case(yaml.safe_load(text), "new.yaml")
@@ -215,7 +221,7 @@ def cmd_new(args):
                          batch=args.batch, activation=act, recurrent_activation=rec,
                          seed=args.seed, asymmetric=not args.symmetric,
                          with_expected=args.with_expected, cell=args.cell,
-                         reset_after=args.reset_after)
+                         reset_after=args.reset_after, backward=args.backward)
     load_check = yaml.safe_load(text)  # the text must be a valid case before it is written
     parse_case(load_check, args.path)
     write_atomic(args.path, text, overwrite=args.force)

@@ -69,7 +69,12 @@ def cmd_calc(args):
     from .case import load_case
 
     case = load_case(args.path, max_values=args.max_values)
-    report.render_trace(_console(), case, reference.run(case))
+    console = _console()
+    trace = reference.run(case)
+    report.render_trace(console, case, trace)
+    if case.backward is not None:   # the reference's gradients too
+        from . import backward, report_backward
+        report_backward.render_trace(console, case, backward.run(case, trace))
     return EXIT_OK
 
 
@@ -289,6 +294,9 @@ def build_parser():
                      help="all gate blocks different (the default; kept for clarity)")
     new.add_argument("--symmetric", action="store_true",
                      help="equal gate blocks (blind to gate order; asymmetric is default)")
+    new.add_argument("--backward", action="store_true",
+                     help="also ask for the backward pass: an upstream gradient on h (with "
+                          "--with-expected, the reference's gradients too)")
     new.add_argument("--with-expected", action="store_true",
                      help="add the reference's values as expected, marked as computed")
     new.add_argument("--force", action="store_true", help="replace an existing file")

@@ -68,26 +68,33 @@ def render(console, result):
                 table.add_row(q.replace("_tilde", "~"),
                               *(_cell(result, q, t, (b, u), bad) for u in range(units)))
             console.print(table)
-    _render_weights(console, result, bad)
+    _render_weights(console, case, result.gradients, result.gradient_mismatches)
 
 
-def _render_weights(console, result, bad):
-    case = result.case
+def _nested(array):
+    """[[1, 2], [3, 4]] with each number as fmt writes it, on one line."""
+    if np.ndim(array) == 0:
+        return fmt(array)
+    return "[" + ", ".join(_nested(row) for row in array) + "]"
+
+
+def _render_weights(console, case, grads, mismatches=None):
+    """Each weight gradient in the case's own form, the inputs' and the initial state's;
+    with ``mismatches`` (verify), each marked ✓ or ✗."""
     named = in_case_form(case, case.kernel, case.recurrent_kernel, case.bias)
     names = list(named) + ["inputs"] + [f"initial_state.{s}" for s in case.cell.states]
     for q in names:
-        ref = value(case, result.gradients, q, None)
-        wrong = [m for m in result.gradient_mismatches if m.quantity == q]
-        marks = "[red]✗[/]" if wrong else "[green]✓[/]"
-        given = " (author's given)" if _author(case, q, None) is not None else ""
+        ref = value(case, grads, q, None)
+        mark = ""
+        if mismatches is not None:
+            wrong = any(m.quantity == q for m in mismatches)
+            given = " (the author's given)" if _author(case, q, None) is not None else ""
+            mark = (" [red]✗[/]" if wrong else " [green]✓[/]") + given
         if ref.size > MAX_WEIGHT_VALUES:
-            console.print(f"  dL/d{q}: {ref.shape} array, max |value| "
-                          f"{fmt(np.max(np.abs(ref)))} {marks}{given}")
+            console.print(f"  dL/d{escape(q)}: {'x'.join(map(str, ref.shape))} values, max "
+                          f"|value| {fmt(np.max(np.abs(ref)))}{mark}")
         else:
-            text = np.array2string(ref, separator=", ", max_line_width=10 ** 6,
-                                   formatter={"float_kind": fmt})
-            console.print(f"  dL/d{escape(q)} = {escape(text)} {marks}{given}",
-                          soft_wrap=True)
+            console.print(f"  dL/d{escape(q)} = {_nested(ref)}{mark}", soft_wrap=True)
 
 
 def render_mismatches(console, result, limit=20):
@@ -111,3 +118,22 @@ def render_mismatches(console, result, limit=20):
                       f"way, all {explanation.given} of the author's gradients come out")
     if explanation.note:
         console.print(f"  {escape(explanation.note)}")
+
+
+def render_trace(console, case, grads):
+    """calc: the reference's gradients alone, each step from the last backwards."""
+    from rich.table import Table
+
+    console.print(f"[dim]{LEGEND.split('; each cell')[0]}[/]")
+    for t in range(case.steps, 0, -1):
+        for b in range(case.batch):
+            batch = f", batch {b}" if case.batch > 1 else ""
+            table = Table(title=f"backward, step {t}{batch}", title_justify="left")
+            table.add_column("")
+            for u in range(case.units):
+                table.add_column(f"unit {u}", justify="right")
+            for q in step_rows(case.cell):
+                table.add_row(q.replace("_tilde", "~"),
+                              *(fmt(v) for v in grads.steps[q][t - 1, b]))
+            console.print(table)
+    _render_weights(console, case, grads)

@@ -7,7 +7,7 @@ t, or with t None a weight gradient in the case's own form (kernel, W_i, weight_
 
 import numpy as np
 
-from ..compare import Mismatch, keras_tolerance
+from ..compare import KNOWN_MISTAKE_GONE, Mismatch, keras_tolerance
 from .forms import in_case_form, step_rows
 
 
@@ -137,13 +137,15 @@ def judge(result, case, reference, keras):
         note = (f"{len(author_bad)} of the author's {n_given} gradients differ from the "
                 f"reference and TensorFlow; first {describe_position(explanation.first)}"
                 + (f"; likely: {likely}" if likely else ""))
-        if case.known_mistake:
-            result.status = "known-mistake" if result.status in ("pass", "known-mistake") \
-                else result.status
+        if case.known_mistake and result.status in ("pass", "known-mistake"):
+            result.status = "known-mistake"
+            note = "known mistake, confirmed: " + note
         elif result.status == "pass":
             result.status = "fail"
     else:
         given = f"the author's {n_given} gradients agree" if n_given else "no author gradients"
         note = f"TensorFlow's gradients agree with the reference (max |diff| {keras_diff:.2g}); {given}"
+        if case.known_mistake and result.status == "pass":
+            result.status, note = "fail", KNOWN_MISTAKE_GONE
     result.verdict = f"{result.verdict}; backward: {note}" if result.verdict else note
     return result
