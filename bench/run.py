@@ -117,6 +117,32 @@ def large(case):
     row(f"large {case.cell.title}: reference vs its matmul floor", ref, per_step, 3.0)
 
 
+def large_backward(case):
+    """The backward reference (forward and BPTT) against a GradientTape pass (forward and
+    gradients) through the Keras layer, on the same input."""
+    import tensorflow as tf
+
+    from lstm_verify import backward, keras_run, reference
+    keras = keras_run._import_keras()
+    rng = np.random.default_rng(2)
+    upstream = rng.normal(size=(case.batch, case.steps, case.units))
+    case.backward = {"upstream": {"sequence": upstream}}
+    ours = median_seconds(lambda: backward.run(case, reference.run(case)))
+    layer = getattr(keras.layers, case.cell.keras_layer)(case.units, return_sequences=True)
+    x = tf.constant(case.inputs.astype("float32"))
+    up = tf.constant(upstream.astype("float32"))
+    layer(x)
+
+    def tape():
+        with tf.GradientTape() as t:
+            t.watch(x)
+            loss = tf.reduce_sum(layer(x) * up)
+        return t.gradient(loss, [x] + layer.trainable_weights)
+    tape()
+    theirs = median_seconds(tape)
+    row(f"large: backward reference vs GradientTape ({case.cell.title})", ours, theirs, 2.0)
+
+
 def capture_growth():
     from lstm_verify import keras_run
     print("gate capture (keras_run.run): time and peak Python-side memory (tracemalloc)")
@@ -145,6 +171,7 @@ def main():
         suite(tmp, count, cells=("lstm", "gru", "simple_rnn"))
     large(large_case())
     large(large_case(cell="gru"))
+    large_backward(large_case())
     capture_growth()
 
 

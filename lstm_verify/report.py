@@ -81,9 +81,11 @@ def render(console, result, all_steps=False):
     case = result.case
     if case.description:
         console.print(f"[dim]{escape(case.description.strip())}[/]")
-    if result.reference is not None and result.keras is not None:
+    if result.reference is not None:
         mismatched = {(m.quantity, m.t, m.batch, m.unit, m.between) for m in result.mismatches}
-        console.print("[dim]each cell: reference / K = Keras / A = author (when given)[/]")
+        console.print("[dim]each cell: reference / K = Keras / A = author (when given)[/]"
+                      if result.keras is not None else
+                      "[dim]each cell: reference / A = the values checked[/]")
         shown, hidden = _steps_to_show(result, all_steps, mismatched)
         for t, b in shown:
             masked = " (masked: state carried over)" if result.reference.masked[t - 1, b] else ""

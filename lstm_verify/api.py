@@ -1,0 +1,227 @@
+"""The public Python API: a few stable names for people who write recurrent-layer code and
+its tests, and for notebooks.
+
+    import lstm_verify as lv
+    case = lv.load_case("cases/seed-article.yaml")      # or lv.case_from_arrays(...)
+    trace = lv.reference(case)                         # numpy only: no TensorFlow
+    result = lv.verify(case)                           # reference + Keras + diagnosis
+    lv.assert_matches(case, {"h": my_h})               # AssertionError with the gate table
+
+Everything else in the package is private.  Keras is imported only by verify and
+case_from_layer.
+"""
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import case as _case
+from . import reference as _reference
+from .errors import CaseError
+
+__all__ = ["CaseError", "Verification", "assert_matches", "case_from_arrays",
+           "case_from_layer", "load_case", "reference", "verify"]
+
+
+def load_case(path):
+    """Read and check a case file (YAML); raise CaseError, naming file, key and line, on
+    any problem."""
+    return _case.load_case(path)
+
+
+def case_from_arrays(inputs, kernel, recurrent_kernel, bias=None, *, cell="lstm",
+                     expected=None, name="arrays", **options):
+    """A case from numpy arrays (or nested lists), with the checks and messages of a
+    file. ``inputs`` [batch, time, features] (or [time, features]); the weights in Keras's
+    layout for ``cell`` (lstm, gru, simple_rnn), or pass ``weights={...}`` in any form a
+    case file accepts (textbook W_i..., ``layout: pytorch`` ...) instead of the three.
+    ``options`` are the case file's other keys: activation, recurrent_activation,
+    reset_after, use_bias, go_backwards, zero_output_for_mask, dtype, mask,
+    initial_state, tolerance, backward, description. ``expected`` as in a case file."""
+    weights = options.pop("weights", None)
+    if weights is None:
+        weights = {"kernel": kernel, "recurrent_kernel": recurrent_kernel}
+        if bias is not None:
+            weights["bias"] = bias
+        if bias is None and options.get("use_bias", True):
+            options["use_bias"] = False
+    data = {"cell": cell, "name": name, "inputs": _plain(inputs),
+            "weights": _plain(weights), **{k: _plain(v) for k, v in options.items()}}
+    if expected is not None:
+        data["expected"] = _plain(expected)
+    return _case.parse_case(data, Path(f"<{name}>"))
+
+
+def _plain(value):
+    """Arrays as the case reader takes them: numpy arrays whole (checked as arrays),
+    mappings and lists element by element."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and value and isinstance(value[0], dict):
+        return [_plain(v) for v in value]
+    if hasattr(value, "numpy") and not isinstance(value, np.ndarray):   # a tensor
+        value = value.numpy()
+    if isinstance(value, np.ndarray) and value.dtype.kind == "b":
+        return value.tolist()
+    return value
+
+
+def reference(case):
+    """The reference calculator's trace (numpy, float64): ``trace.steps[name]`` (T, B, U)
+    for every per-step quantity (z_i, i, f, c_tilde, o, c, h for the LSTM; z, r,
+    h_tilde, h for the GRU ...), ``trace.sequence``, ``trace.final['h']``. No TensorFlow."""
+    return _reference.run(case)
+
+
+@dataclass
+class Verification:
+    """The outcome of verify or assert_matches: ``status`` (pass, fail, error,
+    known-mistake), ``mismatches``, ``first_divergence``, ``diagnoses``, ``warnings``,
+    ``verdict``, and ``report``, the terminal report as plain text."""
+
+    status: str
+    verdict: str
+    mismatches: list
+    first_divergence: object
+    diagnoses: list
+    warnings: list
+    result: object = field(repr=False)
+
+    @property
+    def passed(self):
+        return self.status in ("pass", "known-mistake")
+
+    @property
+    def report(self):
+        return _plain_report(self.result)
+
+    def _repr_html_(self):
+        from .notebook import result_html
+        return result_html(self.result)
+
+
+def _verification(result):
+    first = result.explanation.first if result.explanation is not None else None
+    return Verification(status=result.status, verdict=result.verdict,
+                        mismatches=list(result.mismatches) + list(result.gradient_mismatches),
+                        first_divergence=first, diagnoses=list(result.diagnoses),
+                        warnings=list(result.warnings), result=result)
+
+
+def verify(case):
+    """Reference, the real Keras layer, comparison and diagnosis: a Verification."""
+    from .verify import verify_case
+    return _verification(verify_case(case))
+
+
+def _plain_report(result, width=100):
+    from rich.console import Console
+
+    from . import report
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, color_system=None, highlight=False,
+                      soft_wrap=False)
+    report.render(console, result)
+    return buffer.getvalue()
+
+
+def assert_matches(case, actual):
+    """Assert that ``actual`` — numbers from your own implementation, in the vocabulary of
+    a case's ``expected`` (h, c, sequence, steps: {t: {gate: ...}}; any subset, batch
+    axis optional for batch 1) — are the reference's for ``case``. On failure raise an
+    AssertionError whose message is the gate table, the first divergence and the
+    diagnosis (and any gate-order warning), not a bare boolean. No TensorFlow."""
+    from . import symmetry
+    from .compare import Result, compare
+    from .diagnose import explain_mismatches
+
+    candidate = _with_expected(case, actual)
+    trace = _reference.run(candidate)
+    mismatches, _, _ = compare(candidate, trace)
+    if not mismatches:
+        return _verification(Result(file=str(case.path), name=case.name, status="pass",
+                                    case=candidate, reference=trace,
+                                    verdict="every value checked matches the reference"))
+    explanation = explain_mismatches(candidate, mismatches)
+    likely = "; or ".join(d.text for d in explanation.diagnoses[:3])
+    verdict = (f"{len(mismatches)} of the values checked differ from the reference; first "
+               f"{_describe(explanation.first)}" + (f"; likely: {likely}" if likely else ""))
+    from .compare import explain_value
+    for m in mismatches:
+        m.why = explain_value(candidate, trace, m)
+    blind = symmetry.warning(candidate)
+    result = Result(file=str(case.path), name=case.name, status="fail", case=candidate,
+                    reference=trace, mismatches=mismatches, verdict=verdict,
+                    explanation=explanation, diagnoses=explanation.diagnoses,
+                    warnings=[blind] if blind else [])
+    raise AssertionError("\n" + _plain_report(result))
+
+
+def _describe(m):
+    from .compare import describe_position
+    return describe_position(m)
+
+
+def _with_expected(case, actual):
+    """``case`` with ``actual`` as its expected values, checked as a case file's are."""
+    from dataclasses import replace
+
+    from .checks import Reader
+    if not isinstance(actual, dict):
+        raise CaseError(f"assert_matches: actual is {type(actual).__name__}, expected a "
+                        "mapping such as {'h': ..., 'sequence': ..., 'steps': {1: {...}}}",
+                        case.path)
+    actual = _plain(actual)
+    steps = actual.get("steps")
+    if isinstance(steps, dict):   # {t: {...}} as well as a case file's [{t: 1, ...}]
+        actual = {**actual, "steps": [{"t": t, **values} for t, values in steps.items()]}
+    candidate = replace(case, expected={})
+    candidate.expected = _case._expected(Reader(case.path, {}), actual, candidate)
+    return candidate
+
+
+def case_from_layer(layer, inputs, initial_state=None, mask=None, name=None):
+    """A case from an in-memory Keras layer (LSTM, GRU, SimpleRNN, RNN(cell), or either
+    half of a Bidirectional: pass ``bidi.forward_layer`` or ``bidi.backward_layer``) and
+    an input array, with the layer's own output as ``expected``: the in-process twin of
+    ``lstm-verify extract``."""
+    from .keras_run import _import_keras
+    from .models import RecurrentLayer, cell_of, options
+    keras = _import_keras()
+    if isinstance(layer, keras.layers.Bidirectional):
+        raise CaseError("case_from_layer: a Bidirectional holds two layers; pass its "
+                        "forward_layer or backward_layer")
+    cell = cell_of(layer, keras)
+    if cell is None:
+        raise CaseError(f"case_from_layer: {type(layer).__name__} is not a recurrent layer "
+                        "of a cell lstm-verify knows (LSTM, GRU, SimpleRNN, or RNN over "
+                        "their cells)")
+    inputs = np.asarray(inputs)
+    if not layer.built:
+        layer.build(inputs.shape)
+    entry = RecurrentLayer(layer.name, layer, cell)
+    opts = options(entry)
+    twin = type(layer).from_config({**layer.get_config(), "return_sequences": True,
+                                    "return_state": True})
+    twin.build(inputs.shape)
+    twin.set_weights(layer.get_weights())
+    kwargs = {}
+    if initial_state is not None:
+        kwargs["initial_state"] = [np.asarray(s) for s in (
+            initial_state if isinstance(initial_state, (list, tuple)) else [initial_state])]
+    if mask is not None:
+        kwargs["mask"] = np.asarray(mask, bool)
+    sequence, *final = (np.asarray(v) for v in twin(inputs, **kwargs))
+    data = {key: opts[key] for key in ("units", "activation", "recurrent_activation",
+                                       "use_bias", "go_backwards", "zero_output_for_mask",
+                                       *cell.options) if key in opts}
+    data.update(cell=cell.name, dtype=layer.compute_dtype, name=name or layer.name,
+                inputs=inputs.astype(layer.compute_dtype), weights=entry.weights,
+                expected={**dict(zip(cell.states, final)), "sequence": sequence})
+    if initial_state is not None:
+        data["initial_state"] = dict(zip(cell.states, kwargs["initial_state"]))
+    if mask is not None:
+        data["mask"] = np.asarray(mask, bool).tolist()
+    return _case.parse_case(data, Path(f"<{data['name']}>"))
