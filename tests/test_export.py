@@ -11,7 +11,7 @@ from conftest import CASES, ROOT, run_cli
 
 from lstm_verify.case import load_case
 from lstm_verify.errors import CaseError
-from lstm_verify.export import QUANTITIES, document, export, render
+from lstm_verify.export import document, export, quantities, render
 from lstm_verify.export_html import heat_colour, scales, text_colour
 from lstm_verify.export_latex import latex_text
 
@@ -247,11 +247,12 @@ def test_browser_colours_every_heat_map_cell_by_its_value(page):
     scale = scales(doc)
     values = next(body for kind, body in doc.blocks if kind == "table" and body.step == (2, 0))
     cells = driver.find_elements("css selector", "#step-2-0 tr.unit td[data-q]")
-    assert len(cells) == case.units * len(QUANTITIES)
+    names = quantities(case.cell)
+    assert len(cells) == case.units * len(names)
     for n, cell in enumerate(cells):
-        u, q = divmod(n, len(QUANTITIES))
+        u, q = divmod(n, len(names))
         value = values.values[u][q]
-        quantity = QUANTITIES[q]
+        quantity = names[q]
         assert cell.get_attribute("data-q") == quantity
         assert computed(driver, cell, "backgroundColor") == heat_colour(value,
                                                                         scale[quantity])

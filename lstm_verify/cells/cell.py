@@ -86,6 +86,7 @@ class Cell:
     options: dict = field(default_factory=dict)   # cell-only options and Keras defaults
     has_recurrent_activation: bool = True
     layouts: dict = field(default_factory=dict)   # layout -> its block order, Keras's letters
+    teaching: object = None    # teaching.Teaching: what explain and export show
 
     @property
     def a_title(self):
