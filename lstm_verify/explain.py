@@ -11,7 +11,7 @@ TensorFlow.
 
 from .cells.teaching import (Act, Bias, Dot, OneMinus, Product, Q, Sum, activated,
                              activation_name, column, equation_lines, evaluate,
-                             has_linear_activation, options_text, symbolic)
+                             has_linear_activation, options_text, symbolic, two_bias_rows)
 from .exact import activation_text, apply, approx, numbers
 
 FULL_UNITS = 4      # more units than this: units 0 and 1 in full, the rest as values
@@ -57,7 +57,7 @@ def _weights_note(case):
     if len(case.cell.blocks) == 1:
         g = case.cell.blocks[0]
         return f"W_{g}, U_{g}, b_{g} are kernel, recurrent_kernel, bias"
-    if case.use_bias and case.bias.ndim == 2:
+    if two_bias_rows(case):
         return ("W_g, U_g are gate g's block of kernel, recurrent_kernel; b_g,in and "
                 "b_g,rec its block of bias rows 0 and 1")
     return "W_g, U_g, b_g are gate g's block of kernel, recurrent_kernel, bias"
@@ -234,8 +234,10 @@ def _put_in(case, num, expr, values, u, col=None, activated=False):
         if isinstance(e, Bias):
             return _factor(num, value(e))
         if isinstance(e, Sum):
+            if len(e.terms) == 1:
+                return text(e.terms[0], inside)
             joined = " + ".join(text(t) for t in e.terms)
-            return f"({joined})" if inside and len(e.terms) > 1 else joined
+            return f"({joined})" if inside else joined
         if isinstance(e, Product):
             return "·".join(text(f, inside=True) for f in e.factors)
         if isinstance(e, OneMinus):

@@ -10,7 +10,8 @@ No TensorFlow, unless --with-keras asks for Keras's values (export_keras).
 
 from dataclasses import dataclass, field
 
-from .cells.teaching import activated, equation_lines, options_text, symbol, symbolic
+from .cells.teaching import (activated, equation_lines, options_text, symbol, symbolic,
+                             two_bias_rows)
 from .exact import numbers
 
 
@@ -111,10 +112,6 @@ def equations(case):
     return equation_lines(case, for_each="   (g = {})", separator=",  ", one_line=False)
 
 
-def _two_bias_rows(case):
-    return case.use_bias and len(case.cell.bias_shape(case.units, case.reset_after)[0]) == 2
-
-
 def _weights_paragraph(case):
     blocks, pre = case.cell.blocks, case.cell.teaching.pre_activation
     if len(blocks) == 1:
@@ -124,7 +121,7 @@ def _weights_paragraph(case):
                 f"textbook's W_{g} is the transpose.")
     names = ("W_g and U_g are gate g's block of Keras's kernel and recurrent_kernel "
              "(columns = units), b_g,in and b_g,rec its block of the bias's rows 0 and 1 (a "
-             "textbook's b_ig and b_hg)" if _two_bias_rows(case) else
+             "textbook's b_ig and b_hg)" if two_bias_rows(case) else
              "W_g, U_g and b_g are gate g's block of Keras's kernel, recurrent_kernel and bias "
              "(columns = units)")
     first = symbolic(pre(blocks[0], case), case, "g")
@@ -163,7 +160,7 @@ def _weights_table(case, num, g, units):
                                                   for v in num.recurrent_kernel[r, cols]]
              for r in range(case.units)]
     biases = []
-    if _two_bias_rows(case):
+    if two_bias_rows(case):
         biases = [(f"b_{g},in", num.bias[0, cols]), (f"b_{g},rec", num.bias[1, cols])]
     elif case.use_bias:
         biases = [(f"b_{g}", num.bias[cols])]

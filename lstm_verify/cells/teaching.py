@@ -104,6 +104,12 @@ def activation_name(case, role):
     return name or "linear"
 
 
+def two_bias_rows(case):
+    """True when the case's bias has an input row and a recurrent row (a GRU with
+    reset_after)."""
+    return case.use_bias and len(case.cell.bias_shape(case.units, case.reset_after)[0]) == 2
+
+
 def options_text(case):
     """'activation tanh, recurrent_activation sigmoid, reset_after true': the cell's."""
     names = ["activation"] + (["recurrent_activation"]
@@ -124,15 +130,17 @@ def symbolic(expr, case, block=None, show_linear=True):
         if isinstance(e, Dot):
             vector = "·".join(e.vector)
             vector = f"({vector})" if len(e.vector) > 1 else vector
-            return f"{vector}·{'W' if e.weights == 'kernel' else 'U'}_{block}"
+            dot = f"{vector}·{'W' if e.weights == 'kernel' else 'U'}_{block}"
+            return f"({dot})" if inside else dot
         if isinstance(e, Bias):
             return f"b_{block}" + ("" if e.row is None else (",in", ",rec")[e.row])
         if isinstance(e, Sum):
+            if len(e.terms) == 1:
+                return text(e.terms[0], inside)
             joined = " + ".join(text(t) for t in e.terms)
-            return f"({joined})" if inside and len(e.terms) > 1 else joined
-        if isinstance(e, Product):
-            return "·".join(f"({text(f)})" if isinstance(f, Dot) else text(f, inside=True)
-                            for f in e.factors)
+            return f"({joined})" if inside else joined
+        if isinstance(e, Product):      # factors bracketed: r·(h_prev·U_h + b_h,rec)
+            return "·".join(text(f, inside=True) for f in e.factors)
         if isinstance(e, OneMinus):
             return f"(1 − {text(e.arg)})"
         name = activation_name(case, e.role)
