@@ -11,15 +11,17 @@ TensorFlow.
 
 from .cells.teaching import (Act, Bias, Dot, OneMinus, Product, Q, Sum, activated,
                              activation_name, column, equation_lines, evaluate,
-                             has_linear_activation, options_text, symbolic, two_bias_rows)
+                             has_linear_activation, left_vector, options_text, parts,
+                             symbolic, two_bias_rows)
 from .exact import activation_text, apply, approx, numbers
 
 FULL_UNITS = 4      # more units than this: units 0 and 1 in full, the rest as values
 UNITS_IN_FULL = 2
 FULL_TERMS = 6      # a dot product with more terms is given by its value alone
-FULL_STEPS = 8      # more steps: the first two and the last in full, the rest as h and c
+FULL_STEPS = 8      # more steps: the first two and the last in full, the rest as states
 FULL_BATCH = 2      # more sequences: sequence 0 in full, the others as final states
 MAX_VECTOR = 8      # values listed in a vector before "…"
+
 
 def walkthrough(case, precision=4):
     """The walkthrough as a list of text lines."""
@@ -158,11 +160,8 @@ def _gate(case, num, plan, gate, values, k, b):
     expr = case.cell.teaching.pre_activation(gate.block, case)
     lines = [f"  {gate.title} {gate.symbol} = {name}({z_name}),   {z_name} = "
              + symbolic(expr, case, gate.block)]
-    for names in _products(expr):      # a GRU's r·h_prev, before it meets U_h
-        product = values[names[0]]
-        for other in names[1:]:
-            product = product * values[other]
-        lines.append(f"    {'·'.join(names)} = {_vector(num, product)}")
+    for dot in _products(expr):        # a GRU's r·h_prev, before it meets U_h
+        lines.append(f"    {'·'.join(dot.vector)} = {_vector(num, left_vector(dot, values))}")
     for u in plan["units"]:
         col = column(case, gate.block, u)
         z, value = tr.steps[z_name][k, b, u], tr.steps[gate.name][k, b, u]
@@ -177,11 +176,10 @@ def _gate(case, num, plan, gate, values, k, b):
 
 
 def _products(expr):
-    """The elementwise products (tuples of names) that the expression's Dots read."""
+    """The expression's Dots that read an elementwise product (r·h_prev)."""
     if isinstance(expr, Dot):
-        return [expr.vector] if len(expr.vector) > 1 else []
-    parts = getattr(expr, "terms", None) or getattr(expr, "factors", None) or ()
-    return [p for part in parts for p in _products(part)]
+        return [expr] if len(expr.vector) > 1 else []
+    return [dot for part in parts(expr) for dot in _products(part)]
 
 
 def _updates(case, num, plan, values, k, b):
@@ -195,7 +193,7 @@ def _updates(case, num, plan, values, k, b):
                      f"{symbolic(expr, case, show_linear=False)}{linear}")
         for u in plan["units"]:
             written = _put_in(case, num, expr, values, u)
-            valued = _put_in(case, num, expr, values, u, activated=True)
+            valued = _put_in(case, num, expr, values, u, valued=True)
             middle = written if written == valued else f"{written} = {valued}"
             value = tr.steps[update.name][k, b, u]
             lines.append(f"    unit {u}: {update.name}[{u}] = {middle} = {num.fmt(value)} "
@@ -206,10 +204,10 @@ def _updates(case, num, plan, values, k, b):
     return lines + summary
 
 
-def _put_in(case, num, expr, values, u, col=None, activated=False):
+def _put_in(case, num, expr, values, u, col=None, valued=False):
     """The expression at unit u with the numbers put in: dot products term by term,
     activations written out ('tanh(1.2)', 'clip(1/6 + 1/2, 0, 1)') or, with
-    ``activated``, replaced by their values."""
+    ``valued``, replaced by their values."""
     weights = {"kernel": num.kernel, "recurrent_kernel": num.recurrent_kernel,
                "bias": num.bias}
     act = {role: (lambda v, name=activation_name(case, role): apply(name, v, num))
@@ -222,12 +220,9 @@ def _put_in(case, num, expr, values, u, col=None, activated=False):
         if isinstance(e, Q):
             return _factor(num, values[e.name][u])
         if isinstance(e, Dot):
-            vector = values[e.vector[0]]
-            for name in e.vector[1:]:
-                vector = vector * values[name]
             left = "·".join(n.replace("_prev", "") for n in e.vector)
             left = f"({left})" if len(e.vector) > 1 else left
-            shown = _dot(num, vector, weights[e.weights][:, col],
+            shown = _dot(num, left_vector(e, values), weights[e.weights][:, col],
                          f"{left}·{'W' if e.weights == 'kernel' else 'U'}")
             bare = inside and "·" in shown and not shown.startswith(("(", "["))
             return f"({shown})" if bare else shown
@@ -246,7 +241,7 @@ def _put_in(case, num, expr, values, u, col=None, activated=False):
         name = activation_name(case, e.role)
         if name == "linear":
             return text(e.arg, inside)
-        if activated:
+        if valued:
             return _factor(num, value(e))
         return activation_text(name, num.fmt(value(e.arg)), num)
     return text(expr)

@@ -49,18 +49,7 @@ def document(case, precision=4, with_keras=False):
     if case.source:
         blocks.append(("p", f"Source: {case.source}"))
     blocks.append(("h2", "Setup"))
-    blocks.append(("p", f"{cell.title} (keras.layers.{cell.keras_layer}): "
-                        f"{case.units} unit{'' if case.units == 1 else 's'}, "
-                        f"input dimension {case.input_dim}, "
-                        f"{case.steps} time step{'' if case.steps == 1 else 's'}, "
-                        f"batch {case.batch}; "
-                        + options_text(case).replace("recurrent_activation",
-                                                     "recurrent activation")
-                        + ("" if case.use_bias else ", no bias")
-                        + ("; go_backwards: step 1 reads the last input" if case.go_backwards
-                           else "")
-                        + ("; some steps are masked" if case.mask is not None
-                           and not case.mask.all() else "") + "."))
+    blocks.append(("p", _setup(case)))
     blocks.append(("p", f"Arithmetic: {num.note}."))
     blocks.append(("h2", "Equations"))
     blocks.append(("math", equations(case)))
@@ -89,6 +78,19 @@ def document(case, precision=4, with_keras=False):
         from .export_keras import keras_blocks  # TensorFlow starts here, only on request
         blocks += keras_blocks(case, precision)
     return Document(case.name, blocks, case, num)
+
+
+def _setup(case):
+    cell = case.cell
+    return (f"{cell.title} (keras.layers.{cell.keras_layer}): "
+            f"{case.units} unit{'' if case.units == 1 else 's'}, "
+            f"input dimension {case.input_dim}, "
+            f"{case.steps} time step{'' if case.steps == 1 else 's'}, batch {case.batch}; "
+            + options_text(case).replace("recurrent_activation", "recurrent activation")
+            + ("" if case.use_bias else ", no bias")
+            + ("; go_backwards: step 1 reads the last input" if case.go_backwards else "")
+            + ("; some steps are masked" if case.mask is not None and not case.mask.all()
+               else "") + ".")
 
 
 UNITS_PER_TABLE = 8   # tables with units as columns are cut so that they fit a page

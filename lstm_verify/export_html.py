@@ -109,7 +109,7 @@ def _heat_table(doc, table, scale):
     gap = ' class="gap"'
     head = "".join(f"<th{gap if q in starts else ''}>{maths(h)}</th>"
                    for q, h in zip(["unit", *names], table.header))
-    groups = ('<tr class="groups"><th></th>' + "".join(
+    group_row = ('<tr class="groups"><th></th>' + "".join(
         f'<th colspan="{len(group)}"{gap if n else ""}>{title}</th>'
         for n, (title, group) in enumerate(groups)) + "</tr>")
     rows = []
@@ -127,7 +127,7 @@ def _heat_table(doc, table, scale):
                     f'data-x="= [{e(x)}]">' + "".join(tds) + "</tr>")
     masked = " masked" if tr.masked[t - 1, b] else ""
     return (f'<div class="scroll"><table class="heat{masked}" id="step-{t}-{b}"><caption>'
-            f"{maths(table.caption)}</caption><thead>{groups}<tr>{head}</tr></thead>"
+            f"{maths(table.caption)}</caption><thead>{group_row}<tr>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 

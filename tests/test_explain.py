@@ -6,10 +6,12 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from cell_cases import GRU_EXACT, RNN, dec, factor, gru_steps, gru_text, rnn_steps
 from conftest import CASES, ROOT, run_cli
 
-from lstm_verify import activations, exact, reference
+from lstm_verify import activations, cells, exact, reference
 from lstm_verify.case import load_case
+from lstm_verify.cells.teaching import activated, column, evaluate
 from lstm_verify.errors import CaseError
 from lstm_verify.exact import EXACT, check_against, exact_text, numbers
 from lstm_verify.explain import walkthrough
@@ -204,12 +206,6 @@ weights: {{kernel: [[1, 1, 1, 1]], recurrent_kernel: [[2, 2, 2, 2]], bias: [1, 1
 
 
 # --- every cell: the GRU and the SimpleRNN walked through with their own equations -----
-
-from cell_cases import GRU_EXACT, RNN, dec, factor, gru_steps, gru_text, rnn_steps  # noqa: E402
-
-from lstm_verify import cells  # noqa: E402
-from lstm_verify.cells.teaching import activated, column, evaluate  # noqa: E402
-
 
 @pytest.mark.parametrize("reset_after", ["true", "false"])
 def test_gru_walkthrough_puts_the_numbers_into_each_gate(write_case, reset_after):

@@ -7,9 +7,12 @@ import sys
 import tempfile
 
 import pytest
+from cell_cases import GRU_EXACT, RNN, dec, gru_steps, gru_text, rnn_steps
 from conftest import CASES, ROOT, run_cli
 
+from lstm_verify import cells
 from lstm_verify.case import load_case
+from lstm_verify.cells.teaching import activated
 from lstm_verify.errors import CaseError
 from lstm_verify.export import document, export, quantities, render
 from lstm_verify.export_html import heat_colour, scales, text_colour
@@ -349,11 +352,6 @@ def test_browser_page_for_two_sequences_and_a_masked_step(browser, tmp_path):
 
 
 # --- every cell: the GRU and the SimpleRNN exported with their own equations and diagram ---
-
-from cell_cases import GRU_EXACT, RNN, dec, gru_steps, gru_text, rnn_steps  # noqa: E402
-
-from lstm_verify import cells  # noqa: E402
-from lstm_verify.cells.teaching import activated  # noqa: E402
 
 CELL_CASES = {"lstm": THIRDS, "gru": GRU_EXACT, "gru, reset_after false": gru_text("false"),
               "simple_rnn": RNN}

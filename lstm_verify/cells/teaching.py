@@ -150,15 +150,19 @@ def symbolic(expr, case, block=None, show_linear=True):
     return text(expr)
 
 
+def parts(expr):
+    """The expressions an expression is made of (none for Q, Dot and Bias)."""
+    if isinstance(expr, Sum):
+        return expr.terms
+    if isinstance(expr, Product):
+        return expr.factors
+    return (expr.arg,) if isinstance(expr, (OneMinus, Act)) else ()
+
+
 def has_linear_activation(expr, case):
     """True when the expression applies an activation that is linear in this case."""
-    if isinstance(expr, Act):
-        return activation_name(case, expr.role) == "linear" or \
-            has_linear_activation(expr.arg, case)
-    parts = getattr(expr, "terms", None) or getattr(expr, "factors", None) or ()
-    if isinstance(expr, OneMinus):
-        parts = (expr.arg,)
-    return any(has_linear_activation(p, case) for p in parts)
+    return (isinstance(expr, Act) and activation_name(case, expr.role) == "linear") or \
+        any(has_linear_activation(p, case) for p in parts(expr))
 
 
 def equation_lines(case, for_each="   for g in {}", separator="   ", one_line=True):
@@ -193,6 +197,14 @@ def column(case, block, u):
     return case.cell.blocks.index(block) * case.units + u
 
 
+def left_vector(dot, values):
+    """The row vector a Dot multiplies: x, h_prev, or r ⊙ h_prev. (F,) or (U,)."""
+    vector = values[dot.vector[0]]
+    for name in dot.vector[1:]:
+        vector = vector * values[name]
+    return vector
+
+
 def evaluate(expr, values, u, weights=None, col=None, act=None):
     """The expression's value at unit u.  ``values``: {quantity: (U,)} of one step and
     sequence (x (F,) too); ``weights``: {kernel, recurrent_kernel, bias} with ``col``
@@ -202,10 +214,7 @@ def evaluate(expr, values, u, weights=None, col=None, act=None):
         if isinstance(e, Q):
             return values[e.name][u]
         if isinstance(e, Dot):
-            vector = values[e.vector[0]]
-            for name in e.vector[1:]:
-                vector = vector * values[name]
-            return sum(vector * weights[e.weights][:, col])
+            return sum(left_vector(e, values) * weights[e.weights][:, col])
         if isinstance(e, Bias):
             bias = weights["bias"]
             return bias[col] if e.row is None else bias[e.row, col]
