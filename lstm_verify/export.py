@@ -1,22 +1,23 @@
 """`export CASE --format markdown|latex|html`: a worked solution to publish.
 
-One document (title, setup, equations, inputs, weights split per gate, a table of
-every gate at every step, the final state) built once from the reference calculator
-(exact fractions where exact.numbers allows), then written as Markdown (here), LaTeX
-(a compilable article: export_latex) or one self-contained HTML page (export_html).
+One document (title, setup, the cell's equations, inputs, weights split per gate, a
+table of every gate at every step, the final state) built once from the reference
+calculator (exact fractions where exact.numbers allows), then written as Markdown
+(here), LaTeX (a compilable article: export_latex) or one self-contained HTML page
+(export_html).
 No TensorFlow, unless --with-keras asks for Keras's values (export_keras).
 """
 
 from dataclasses import dataclass, field
 
-from . import activations
+from .cells.teaching import (activated, equation_lines, options_text, symbol, symbolic,
+                             two_bias_rows)
 from .exact import numbers
 
-QUANTITIES = ("z_i", "z_f", "z_c", "z_o", "i", "f", "c_tilde", "o", "c", "h")
-LABEL = {"z_i": "z_i", "z_f": "z_f", "z_c": "z_c", "z_o": "z_o", "i": "i", "f": "f",
-         "c_tilde": "c̃", "o": "o", "c": "c", "h": "h"}
-GATE_BLOCKS = (("i", "input gate"), ("f", "forget gate"), ("c", "candidate c̃"),
-               ("o", "output gate"))
+
+def quantities(cell):
+    """The columns of a step table: the pre-activations, then what the step shows."""
+    return cell.pre_activations + cell.rows
 
 
 @dataclass
@@ -41,38 +42,25 @@ class Document:
 
 def document(case, precision=4, with_keras=False):
     num = numbers(case, precision)
-    act = activations.display_name(case.activation)
-    rec = activations.display_name(case.recurrent_activation)
-    fmt, tr = num.fmt, num.trace
+    cell, fmt, tr = case.cell, num.fmt, num.trace
     blocks = []
     if case.description:
         blocks.append(("p", " ".join(case.description.split())))
     if case.source:
         blocks.append(("p", f"Source: {case.source}"))
     blocks.append(("h2", "Setup"))
-    blocks.append(("p", f"{case.units} unit{'' if case.units == 1 else 's'}, "
-                        f"input dimension {case.input_dim}, "
-                        f"{case.steps} time step{'' if case.steps == 1 else 's'}, "
-                        f"batch {case.batch}; activation {act}, "
-                        f"recurrent activation {rec}"
-                        + ("" if case.use_bias else ", no bias")
-                        + ("; go_backwards: step 1 reads the last input" if case.go_backwards
-                           else "")
-                        + ("; some steps are masked" if case.mask is not None
-                           and not case.mask.all() else "") + "."))
+    blocks.append(("p", _setup(case)))
     blocks.append(("p", f"Arithmetic: {num.note}."))
     blocks.append(("h2", "Equations"))
-    blocks.append(("math", equations(case, act, rec)))
+    blocks.append(("math", equations(case)))
     blocks.append(("h2", "Inputs"))
     blocks += [("table", table) for table in _inputs_tables(case, num)]
-    blocks.append(("h2", "Weights per gate"))
-    blocks.append(("p", "W_g, U_g and b_g are gate g's block of Keras's kernel, "
-                        "recurrent_kernel and bias (columns = units), so z_g = x·W_g + "
-                        "h_prev·U_g + b_g; a textbook's W_g is the transpose."))
-    for g, title in GATE_BLOCKS:
+    blocks.append(("h2", "Weights per gate" if cell.gates else "Weights"))
+    blocks.append(("p", _weights_paragraph(case)))
+    for block in cell.blocks:
         for units in _unit_groups(case):
-            blocks.append(("table", _weights_table(case, num, g, title, units)))
-    blocks.append(("h2", "Every gate at every step"))
+            blocks.append(("table", _weights_table(case, num, block, units)))
+    blocks.append(("h2", "Every gate at every step" if cell.gates else "Every step"))
     for b in range(case.batch):
         for t in range(1, case.steps + 1):
             blocks.append(("table", _step_table(case, num, t, b)))
@@ -81,15 +69,28 @@ def document(case, precision=4, with_keras=False):
         header = ([] if case.batch == 1 else ["sequence"]) + ["", *map(_unit, units)]
         rows = []
         for b in range(case.batch):
-            for name, values in (("h", tr.final_h[b]), ("c", tr.final_c[b])):
+            for name in cell.states:
                 rows.append(([] if case.batch == 1 else [str(b)]) + [name]
-                            + [fmt(values[u]) for u in units])
-        blocks.append(("table", Table("final h and c" + _group_note(case, units), header,
-                                      rows)))
+                            + [fmt(tr.final[name][b, u]) for u in units])
+        blocks.append(("table", Table(f"final {' and '.join(cell.states)}"
+                                      + _group_note(case, units), header, rows)))
     if with_keras:
         from .export_keras import keras_blocks  # TensorFlow starts here, only on request
         blocks += keras_blocks(case, precision)
     return Document(case.name, blocks, case, num)
+
+
+def _setup(case):
+    cell = case.cell
+    return (f"{cell.title} (keras.layers.{cell.keras_layer}): "
+            f"{case.units} unit{'' if case.units == 1 else 's'}, "
+            f"input dimension {case.input_dim}, "
+            f"{case.steps} time step{'' if case.steps == 1 else 's'}, batch {case.batch}; "
+            + options_text(case).replace("recurrent_activation", "recurrent activation")
+            + ("" if case.use_bias else ", no bias")
+            + ("; go_backwards: step 1 reads the last input" if case.go_backwards else "")
+            + ("; some steps are masked" if case.mask is not None and not case.mask.all()
+               else "") + ".")
 
 
 UNITS_PER_TABLE = 8   # tables with units as columns are cut so that they fit a page
@@ -108,12 +109,27 @@ def _unit(u):
     return f"unit {u}"
 
 
-def equations(case, act, rec):
-    bias = " + b_g" if case.use_bias else ""
-    return [f"z_g = x·W_g + h_prev·U_g{bias}   (g = i, f, c, o)",
-            f"i = {rec}(z_i),  f = {rec}(z_f),  c̃ = {act}(z_c),  o = {rec}(z_o)",
-            "c = f·c_prev + i·c̃",
-            f"h = o·{act}(c)"]
+def equations(case):
+    """The cell's equations, each update on its own line."""
+    return equation_lines(case, for_each="   (g = {})", separator=",  ", one_line=False)
+
+
+def _weights_paragraph(case):
+    blocks, pre = case.cell.blocks, case.cell.teaching.pre_activation
+    if len(blocks) == 1:
+        g = blocks[0]
+        return (f"W_{g}, U_{g} and b_{g} are Keras's kernel, recurrent_kernel and bias "
+                f"(columns = units), so z_{g} = {symbolic(pre(g, case), case, g)}; a "
+                f"textbook's W_{g} is the transpose.")
+    names = ("W_g and U_g are gate g's block of Keras's kernel and recurrent_kernel "
+             "(columns = units), b_g,in and b_g,rec its block of the bias's rows 0 and 1 (a "
+             "textbook's b_ig and b_hg)" if two_bias_rows(case) else
+             "W_g, U_g and b_g are gate g's block of Keras's kernel, recurrent_kernel and bias "
+             "(columns = units)")
+    first = symbolic(pre(blocks[0], case), case, "g")
+    others = [g for g in blocks if symbolic(pre(g, case), case, "g") != first]
+    elsewhere = "".join(f" (z_{g} as in the equations)" for g in others)
+    return f"{names}, so z_g = {first}{elsewhere}; a textbook's W_g is the transpose."
 
 
 def _inputs_tables(case, num):
@@ -136,33 +152,39 @@ def _inputs_tables(case, num):
     return tables
 
 
-def _weights_table(case, num, g, title, units):
-    block = "ifco".index(g)
-    cols = [block * case.units + u for u in units]
+def _weights_table(case, num, g, units):
+    cols = [case.cell.blocks.index(g) * case.units + u for u in units]
+    gate = next(gate for gate in activated(case.cell) if gate.block == g)
+    title = gate.title + ("" if gate.symbol == g else f" {gate.symbol}")
     rows = [[f"W_{g} row {r} (x[{r}])"] + [num.fmt(v) for v in num.kernel[r, cols]]
             for r in range(case.input_dim)]
     rows += [[f"U_{g} row {r} (h_prev[{r}])"] + [num.fmt(v)
                                                   for v in num.recurrent_kernel[r, cols]]
              for r in range(case.units)]
-    if case.use_bias:
-        rows.append([f"b_{g}"] + [num.fmt(v) for v in num.bias[cols]])
-    caption = f"{title}: W_{g}, U_{g}" + (f", b_{g}" if case.use_bias else "")
+    biases = []
+    if two_bias_rows(case):
+        biases = [(f"b_{g},in", num.bias[0, cols]), (f"b_{g},rec", num.bias[1, cols])]
+    elif case.use_bias:
+        biases = [(f"b_{g}", num.bias[cols])]
+    rows += [[name] + [num.fmt(v) for v in values] for name, values in biases]
+    caption = f"{title}: " + ", ".join([f"W_{g}", f"U_{g}"] + [name for name, _ in biases])
     return Table(caption + _group_note(case, units), [""] + [_unit(u) for u in units], rows)
 
 
 def _step_table(case, num, t, b):
-    tr, k = num.trace, t - 1
+    tr, k, cell = num.trace, t - 1, case.cell
     who = f", sequence {b}" if case.batch > 1 else ""
     caption = f"step {t}{who}"
     if tr.masked[k, b]:
-        caption += " (masked: h and c carried unchanged, gates not applied)"
+        caption += (f" (masked: {' and '.join(cell.states)} carried unchanged, gates not "
+                    "applied)")
     rows, values = [], []
     for u in range(case.units):
-        row_values = [getattr(tr, q)[k, b, u] for q in QUANTITIES]
+        row_values = [tr.steps[q][k, b, u] for q in quantities(cell)]
         rows.append([str(u)] + [num.fmt(v) for v in row_values])
         values.append([float(v) for v in row_values])
-    return Table(caption, ["unit"] + [LABEL[q] for q in QUANTITIES], rows, step=(t, b),
-                 values=values)
+    return Table(caption, ["unit"] + [symbol(cell, q) for q in quantities(cell)], rows,
+                 step=(t, b), values=values)
 
 
 def render(case, fmt, precision=4, with_keras=False):

@@ -1,17 +1,19 @@
 """The HTML form of export: one self-contained page for a projector.
 
 Inline CSS, SVG and a few lines of JavaScript; nothing is fetched.  The page has a
-diagram of the LSTM cell (gates i, f, c̃, o, the cell state c and the output h, and
-how they connect), and each step's table is a heat map: a cell's background is its
-value on a blue-white-red scale shared by every step of that quantity, so a class
-sees a gate open (red) or close (white) from one step to the next.  Clicking a row
-puts that unit's values into the diagram.
+diagram of the case's cell (its own gates — an LSTM's i, f, c̃, o, a GRU's z, r, h̃ —
+its states and how they connect, drawn from the cell's Diagram in cells/), and each
+step's table is a heat map: a cell's background is its value on a blue-white-red
+scale shared by every step of that quantity, so a class sees a gate open (red) or
+close (white) from one step to the next.  Clicking a row puts that unit's values
+into the diagram.
 """
 
 import html
 import re
 
-from .export import QUANTITIES, Table
+from .cells.teaching import activated, activation_name
+from .export import Table, quantities
 
 POSITIVE = (178, 24, 43)     # dark red: large positive values
 NEGATIVE = (33, 102, 172)    # dark blue: large negative values
@@ -34,38 +36,43 @@ def text_colour(value, scale):
 
 def scales(doc):
     """Per quantity, the largest |value| over every step and sequence: one colour scale."""
-    out = {q: 0.0 for q in QUANTITIES}
+    names = quantities(doc.case.cell)
+    out = {q: 0.0 for q in names}
     for kind, body in doc.blocks:
         if kind == "table" and body.step:
             for row in body.values:
-                for q, v in zip(QUANTITIES, row):
+                for q, v in zip(names, row):
                     if v == v and abs(v) != float("inf"):
                         out[q] = max(out[q], abs(v))
     return out
 
 
 def maths(text):
-    """Escaped text with subscripts: z_i -> z<sub>i</sub>, h_prev -> h<sub>t-1</sub>."""
+    """Escaped text with subscripts: z_i -> z<sub>i</sub>, h_prev -> h<sub>t-1</sub>,
+    b_z,in -> b<sub>z,in</sub>."""
     text = html.escape(text).replace("h_prev", "h_t-1").replace("c_prev", "c_t-1")
-    return re.sub(r"\b([a-zA-Z])_(t-1|[a-z0-9]+)\b", r"\1<sub>\2</sub>", text)
+    return re.sub(r"\b([a-zA-Z])_(t-1|[a-z0-9]+(?:,(?:in|rec)\b)?)\b", r"\1<sub>\2</sub>",
+                  text)
 
 
 def page(doc):
     e = html.escape
     scale = scales(doc)
     parts = [f"<h1>{e(doc.title)}</h1>"]
+    legend = True
     for kind, body in doc.blocks:
         if kind == "h2":
             if body == "Setup":      # the diagram right after the description
                 parts.append(_diagram(doc))
             parts.append(f"<h2>{e(body)}</h2>")
-            if body == "Every gate at every step":
-                parts.append(_legend())
         elif kind == "p":
             parts.append(f"<p>{maths(body)}</p>")
         elif kind == "math":
             parts.append('<pre class="equations">' + maths("\n".join(body)) + "</pre>")
         elif body.step:
+            if legend:               # once, above the first step's table
+                parts.append(_legend())
+                legend = False
             parts.append(_heat_table(doc, body, scale))
         else:
             parts.append(_table(body))
@@ -82,30 +89,45 @@ def _table(table: Table):
             f"<tbody>{rows}</tbody></table>")
 
 
+def _groups(cell):
+    """The step table's column groups: (title, quantities), empty groups left out."""
+    names = quantities(cell)
+    states = [q for q in names if q in cell.states]
+    pre = list(cell.pre_activations)
+    gates = [q for q in names if q not in pre and q not in states]
+    return [(title, group) for title, group in (("pre-activations z", pre), ("gates", gates),
+                                                ("states", states)) if group]
+
+
 def _heat_table(doc, table, scale):
     e = html.escape
     t, b = table.step
-    tr = doc.num.trace
-    gap = ' class="gap"'   # a thick rule where the gates and the states begin
-    head = "".join(f"<th{gap if h in ('i', 'c') else ''}>{maths(h)}</th>" for h in table.header)
-    groups = ('<tr class="groups"><th></th><th colspan="4">pre-activations z</th>'
-              '<th colspan="4" class="gap">gates</th><th colspan="2" class="gap">states</th></tr>')
+    tr, cell = doc.num.trace, doc.case.cell
+    groups = _groups(cell)
+    starts = {group[0] for _, group in groups[1:]}   # a thick rule where a group begins
+    names = quantities(cell)
+    gap = ' class="gap"'
+    head = "".join(f"<th{gap if q in starts else ''}>{maths(h)}</th>"
+                   for q, h in zip(["unit", *names], table.header))
+    group_row = ('<tr class="groups"><th></th>' + "".join(
+        f'<th colspan="{len(group)}"{gap if n else ""}>{title}</th>'
+        for n, (title, group) in enumerate(groups)) + "</tr>")
     rows = []
     for u, (cells, values) in enumerate(zip(table.rows, table.values)):
         x = ", ".join(doc.num.fmt(v) for v in tr.x[t - 1, b])
-        prev = (f'data-h-prev="{e(doc.num.fmt(tr.h_prev[t - 1, b, u]))}" '
-                f'data-c-prev="{e(doc.num.fmt(tr.c_prev[t - 1, b, u]))}" data-x="= [{e(x)}]"')
+        prev = " ".join(f'data-{s}-prev="{e(doc.num.fmt(tr.steps[s + "_prev"][t - 1, b, u]))}"'
+                        for s in cell.states)
         tds = [f"<th>{e(cells[0])}</th>"]
-        for q, text, v in zip(QUANTITIES, cells[1:], values):
+        for q, text, v in zip(names, cells[1:], values):
             style = f"background-color: {heat_colour(v, scale[q])}; " \
                     f"color: {text_colour(v, scale[q])}"
-            gap = ' class="gap"' if q in ("i", "c") else ""
-            tds.append(f'<td data-q="{q}"{gap} style="{style}">{e(text)}</td>')
-        rows.append(f'<tr class="unit" data-t="{t}" data-b="{b}" data-u="{u}" {prev}>'
-                    + "".join(tds) + "</tr>")
+            tds.append(f'<td data-q="{q}"{gap if q in starts else ""} style="{style}">'
+                       f"{e(text)}</td>")
+        rows.append(f'<tr class="unit" data-t="{t}" data-b="{b}" data-u="{u}" {prev} '
+                    f'data-x="= [{e(x)}]">' + "".join(tds) + "</tr>")
     masked = " masked" if tr.masked[t - 1, b] else ""
     return (f'<div class="scroll"><table class="heat{masked}" id="step-{t}-{b}"><caption>'
-            f"{maths(table.caption)}</caption><thead>{groups}<tr>{head}</tr></thead>"
+            f"{maths(table.caption)}</caption><thead>{group_row}<tr>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
@@ -126,50 +148,35 @@ def _box(key, x, y, symbol, activation, w=124, h=104):
 
 
 def _node(x, y, sign):
+    wide = ' class="wide"' if len(sign) > 1 else ""     # 1− in a circle made for × and +
     return (f'<g class="node"><circle cx="{x}" cy="{y}" r="17"/>'
-            f'<text x="{x}" y="{y + 8}">{sign}</text></g>')
+            f'<text x="{x}" y="{y + 8}"{wide}>{sign}</text></g>')
 
 
 def _diagram(doc):
-    """Inline SVG of one LSTM cell; value labels (ids v-*) are filled in by the script."""
-    from .activations import display_name
-    act = display_name(doc.case.activation)
-    rec = display_name(doc.case.recurrent_activation)
-    wires = [  # (x1, y1, x2, y2, arrow): the cell state line on top, the [h_prev, x] bus below
-        (95, 60, 133, 60, 1), (167, 60, 403, 60, 1), (437, 60, 725, 60, 1),   # c_prev -> c
-        (95, 360, 590, 360, 0), (90, 430, 90, 362, 1),                        # h_prev, x bus
-        (150, 360, 150, 324, 1), (285, 360, 285, 324, 1), (420, 360, 420, 324, 1),
-        (590, 360, 590, 324, 1),                                              # bus -> gates
-        (150, 218, 150, 78, 1),                                               # f -> x
-        (285, 218, 285, 150, 0), (285, 150, 402, 150, 1),                     # i -> x
-        (420, 218, 420, 168, 1), (420, 133, 420, 78, 1),                      # c~ -> x -> +
-        (590, 60, 590, 103, 1), (590, 155, 590, 172, 1),                      # c -> act -> x
-        (590, 218, 590, 208, 1), (607, 190, 725, 190, 1),                     # o -> x -> h
-    ]
+    """Inline SVG of the case's cell, from its Diagram; value labels (ids v-*) are
+    filled in by the script."""
+    e, case = html.escape, doc.case
+    drawing = case.cell.teaching.diagram
+    gates = {g.name: g for g in activated(case.cell)}
     lines = "".join(f'<line x1="{a}" y1="{b}" x2="{c}" y2="{d}"'
                     + (' marker-end="url(#arrow)"/>' if arrow else "/>")
-                    for a, b, c, d, arrow in wires)
-    labels = (
-        '<text x="10" y="52" class="io">c<tspan class="sub">t-1</tspan></text>'
-        '<text x="10" y="84" class="io val" id="v-c_prev">–</text>'
-        '<text x="10" y="316" class="io">h<tspan class="sub">t-1</tspan></text>'
-        '<text x="10" y="350" class="io val" id="v-h_prev">–</text>'
-        '<text x="102" y="440" class="io">x<tspan class="sub">t</tspan></text>'
-        '<text x="140" y="440" class="io val" id="v-x"></text>'
-        '<text x="732" y="52" class="io">c<tspan class="sub">t</tspan></text>'
-        '<text x="732" y="84" class="io val" id="v-c">–</text>'
-        '<text x="732" y="182" class="io">h<tspan class="sub">t</tspan></text>'
-        '<text x="732" y="214" class="io val" id="v-h">–</text>')
-    parts = [_box("f", 150, 270, "f", rec), _box("i", 285, 270, "i", rec),
-             _box("c_tilde", 420, 270, "c̃", act), _box("o", 590, 270, "o", rec),
-             f'<g class="gate act-box"><rect x="530" y="105" width="120" height="50" rx="10"/>'
-             f'<text x="590" y="137" class="act">{html.escape(act)}(c)</text></g>',
-             _node(150, 60, "×"), _node(420, 60, "+"), _node(420, 150, "×"),
-             _node(590, 190, "×")]
-    return (f'<figure class="diagram" data-batch="{doc.case.batch}">'
+                    for a, b, c, d, arrow in drawing.wires)
+    parts = [_box(q, x, y, gates[q].symbol, activation_name(case, gates[q].role))
+             for q, x, y in drawing.boxes]
+    parts += [f'<g class="gate act-box"><rect x="{x}" y="{y}" width="{w}" height="{h}" '
+              f'rx="10"/><text x="{x + w / 2:g}" y="{y + h / 2 + 7:g}" class="act">'
+              f"{e(activation_name(case, role))}({e(arg)})</text></g>"
+              for x, y, w, h, role, arg in drawing.notes]
+    parts += [_node(x, y, sign) for x, y, sign in drawing.nodes]
+    labels = "".join(f'<text x="{x}" y="{y}" class="io">{e(name)}<tspan class="sub">'
+                     f"{e(sub)}</tspan></text>" for x, y, name, sub in drawing.ends)
+    labels += "".join(f'<text x="{x}" y="{y}" class="io val" id="v-{q}">'
+                      f'{"" if q == "x" else "–"}</text>' for x, y, q in drawing.values)
+    return (f'<figure class="diagram" data-batch="{case.batch}" data-cell="{case.cell.name}">'
             '<svg id="cell-diagram" viewBox="0 0 960 450" '
-            'role="img" aria-label="LSTM cell: gates i, f, candidate, o; cell state c; '
-            'output h"><defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" '
+            f'role="img" aria-label="{e(drawing.caption)}"><defs><marker id="arrow" '
+            'viewBox="0 0 10 10" refX="9" refY="5" '
             'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
             '<path d="M 0 0 L 10 5 L 0 10 z"/></marker></defs>'
             f'<g class="wires">{lines}</g>{"".join(parts)}{labels}</svg>'
@@ -211,6 +218,7 @@ svg .val { font-weight: bold; font-size: 24px; }
 svg .io { text-anchor: start; font-weight: bold; }
 svg .sub { font-size: 16px; baseline-shift: sub; }
 svg .node circle { fill: #fff; stroke: #111; stroke-width: 3; }
+svg .node text.wide { font-size: 17px; font-weight: bold; }
 .legend { display: flex; align-items: center; gap: 0.6em; flex-wrap: wrap; }
 .legend .bar { display: inline-block; width: 260px; height: 26px; border: 2px solid #333; }
 .legend .note { font-size: 0.85em; }
@@ -227,9 +235,12 @@ function show(row) {
     if (box) box.style.fill = getComputedStyle(cell).backgroundColor;
     if (box && label) label.style.fill = getComputedStyle(cell).color;
   });
-  document.getElementById('v-h_prev').textContent = row.dataset.hPrev;
-  document.getElementById('v-c_prev').textContent = row.dataset.cPrev;
-  document.getElementById('v-x').textContent = row.dataset.x;
+  // data-h-prev, data-c-prev, data-x: the step's inputs, into v-h_prev, v-c_prev, v-x
+  Object.entries(row.dataset).forEach(([key, value]) => {
+    if (key !== 'x' && !key.endsWith('Prev')) return;
+    const label = document.getElementById('v-' + (key === 'x' ? 'x' : key.slice(0, -4) + '_prev'));
+    if (label) label.textContent = value;
+  });
   const batch = Number(document.querySelector('figure.diagram').dataset.batch);
   const seq = batch > 1 ? ', sequence ' + row.dataset.b : '';
   document.getElementById('selection').textContent =

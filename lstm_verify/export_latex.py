@@ -12,10 +12,13 @@ LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", 
                  "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
                  "^": r"\textasciicircum{}",
                  "|": r"$|$", "<": r"$<$", ">": r"$>$"}   # OT1 fonts print | < > as — ¡ ¿
-LATEX_UNICODE = {"c̃": r"$\tilde{c}$", "·": r"$\cdot$", "≈": r"$\approx$", "→": r"$\to$",
+LATEX_UNICODE = {"·": r"$\cdot$", "≈": r"$\approx$", "→": r"$\to$",
                  "×": r"$\times$", "⊙": r"$\odot$", "—": "---", "–": "--", "≥": r"$\geq$",
                  "≤": r"$\leq$", "−": "$-$", "’": "'", "“": "``", "”": "''", "…": r"\dots{}"}
 NUMBER = re.compile(r"(?<![\w.])(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)(?:/(\d+))?(?![\w.])")
+
+
+TILDE = "\u0303"   # the combining tilde of c̃ and h̃
 
 
 def latex_text(text):
@@ -23,9 +26,8 @@ def latex_text(text):
     out = []
     i = 0
     while i < len(text):
-        two = text[i:i + 2]
-        if two in LATEX_UNICODE:
-            out.append(LATEX_UNICODE[two])
+        if text[i + 1:i + 2] == TILDE and text[i].isascii() and text[i].isalpha():
+            out.append(rf"$\tilde{{{text[i]}}}$")
             i += 2
             continue
         ch = text[i]
@@ -79,7 +81,7 @@ def latex(doc):
 
 
 def latex_header(text):
-    m = re.fullmatch(r"z_([ifco])", text)
+    m = re.fullmatch(r"z_([a-z])", text)
     if m:
         return f"$z_{m.group(1)}$"
     return latex_text(text)
@@ -87,7 +89,9 @@ def latex_header(text):
 
 def _latex_equation(line):
     """One plain equation line as amsmath: z_g = x·W_g ... -> z_g &= x W_g ..."""
-    text = line.replace("c̃", r"\tilde{c}").replace("·", r" \cdot ")
+    text = re.sub(f"([a-zA-Z]){TILDE}", r"\\tilde{\1}", line).replace("·", r" \cdot ")
+    text = text.replace("−", "-")
+    text = re.sub(r"\bb_([a-z]),(in|rec)\b", r"b_{\1,\\mathrm{\2}}", text)
     text = re.sub(r"\b([a-z_]+)\(", lambda m: (r"\operatorname{%s}(" % m.group(1).replace(
         "_", r"\_")), text)
     text = text.replace("h_prev", r"h_{t-1}").replace("c_prev", r"c_{t-1}")

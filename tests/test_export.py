@@ -7,11 +7,14 @@ import sys
 import tempfile
 
 import pytest
+from cell_cases import GRU_EXACT, RNN, dec, gru_steps, gru_text, rnn_steps
 from conftest import CASES, ROOT, run_cli
 
+from lstm_verify import cells
 from lstm_verify.case import load_case
+from lstm_verify.cells.teaching import activated
 from lstm_verify.errors import CaseError
-from lstm_verify.export import QUANTITIES, document, export, render
+from lstm_verify.export import document, export, quantities, render
 from lstm_verify.export_html import heat_colour, scales, text_colour
 from lstm_verify.export_latex import latex_text
 
@@ -247,11 +250,12 @@ def test_browser_colours_every_heat_map_cell_by_its_value(page):
     scale = scales(doc)
     values = next(body for kind, body in doc.blocks if kind == "table" and body.step == (2, 0))
     cells = driver.find_elements("css selector", "#step-2-0 tr.unit td[data-q]")
-    assert len(cells) == case.units * len(QUANTITIES)
+    names = quantities(case.cell)
+    assert len(cells) == case.units * len(names)
     for n, cell in enumerate(cells):
-        u, q = divmod(n, len(QUANTITIES))
+        u, q = divmod(n, len(names))
         value = values.values[u][q]
-        quantity = QUANTITIES[q]
+        quantity = names[q]
         assert cell.get_attribute("data-q") == quantity
         assert computed(driver, cell, "backgroundColor") == heat_colour(value,
                                                                         scale[quantity])
@@ -345,3 +349,152 @@ def test_browser_page_for_two_sequences_and_a_masked_step(browser, tmp_path):
     assert browser.find_element("id", "v-x").text == "= [3]"
     # x = 3: z_i = 3 -> i = hard_sigmoid(3) = 1; c = i·c~ = 3; o = hard_sigmoid(3) = 1, h = 3
     assert [browser.find_element("id", f"v-{q}").text for q in ("i", "c", "h")] == ["1", "3", "3"]
+
+
+# --- every cell: the GRU and the SimpleRNN exported with their own equations and diagram ---
+
+CELL_CASES = {"lstm": THIRDS, "gru": GRU_EXACT, "gru, reset_after false": gru_text("false"),
+              "simple_rnn": RNN}
+
+
+@pytest.mark.parametrize("reset_after", ["true", "false"])
+def test_markdown_for_a_gru_has_its_gates_and_bias_rows(write_case, reset_after):
+    text = render(load_case(write_case(gru_text(reset_after))), "markdown")
+    tables = md_tables(text)
+    steps = [t for t in tables if t[0][0] == "unit"]
+    assert steps[0][0] == ["unit", "z_z", "z_r", "z_h", "z", "r", "h̃", "h"]
+    for table, expected in zip(steps, gru_steps(reset_after)):
+        names = ("z_z", "z_r", "z_h", "z", "r", "h_tilde", "h")
+        assert table[1:] == [[str(u)] + [dec(expected[q][u]) for q in names] for u in (0, 1)]
+    candidate = next(t for t in tables if t[1][0].startswith("W_h"))
+    if reset_after == "true":
+        assert "**candidate h̃: W_h, U_h, b_h,in, b_h,rec**" in text
+        assert candidate[-2:] == [["b_h,in", "0.3", "-0.2"], ["b_h,rec", "0.1", "0.4"]]
+        assert "z_h = x·W_h + b_h,in + r·(h_prev·U_h + b_h,rec)\n" in text
+    else:
+        assert "**candidate h̃: W_h, U_h, b_h**" in text
+        assert candidate[-1] == ["b_h", "0.4", "0.2"]
+        assert "z_h = x·W_h + (r·h_prev)·U_h + b_h\n" in text
+    assert ("z = sigmoid(z_z),  r = sigmoid(z_r),  h̃ = tanh(z_h)\n"
+            "h = z·h_prev + (1 − z)·h̃\n") in text
+    assert f"GRU (keras.layers.GRU): 2 units, input dimension 2, 2 time steps, batch 1; " \
+           f"activation tanh, recurrent activation sigmoid, reset_after {reset_after}." in text
+    final = gru_steps(reset_after)[-1]["h"]
+    assert tables[-1] == [["", "unit 0", "unit 1"], ["h", dec(final[0]), dec(final[1])]]
+    assert "**final h**" in text and "c_prev" not in text
+
+
+def test_markdown_for_a_simple_rnn_has_one_block_and_no_gates(write_case):
+    text = render(load_case(write_case(RNN)), "markdown")
+    tables = md_tables(text)
+    steps = [t for t in tables if t[0][0] == "unit"]
+    assert len(steps) == 3 and steps[0][0] == ["unit", "z_h", "h"]
+    for table, expected in zip(steps, rnn_steps()):
+        assert table[1:] == [[str(u), dec(expected["z_h"][u]), dec(expected["h"][u])]
+                             for u in (0, 1)]
+    assert "## Weights\n" in text and "## Every step\n" in text and "gate" not in text
+    assert "```\nz_h = x·W_h + h_prev·U_h + b_h\nh = tanh(z_h)\n```" in text
+    weights = next(t for t in tables if t[1][0].startswith("W_h"))
+    assert weights[1:] == [["W_h row 0 (x[0])", "0.5", "-0.3"], ["W_h row 1 (x[1])", "0.2", "0.8"],
+                           ["U_h row 0 (h_prev[0])", "0.1", "0.4"],
+                           ["U_h row 1 (h_prev[1])", "-0.6", "0.3"], ["b_h", "0.05", "-0.1"]]
+
+
+@pytest.mark.parametrize("variant", CELL_CASES)
+def test_latex_for_every_cell_is_plain_ascii_and_well_formed(write_case, variant):
+    tex = render(load_case(write_case(CELL_CASES[variant])), "latex")
+    assert LATEX_SAFE.fullmatch(tex), "pdflatex needs plain ASCII"
+    assert latex_structure_ok(tex)
+    if "gru" in variant:
+        assert r"h &= z \cdot h_{t-1} + (1 - z) \cdot \tilde{h}" in tex
+        assert r"$\tilde{h}$" in tex
+    if variant == "gru":
+        assert r"z_h &= x \cdot W_h + b_{h,\mathrm{in}} + r \cdot (h_{t-1} \cdot U_h + " \
+               r"b_{h,\mathrm{rec}})" in tex
+        assert r"$\tfrac{755}{648}$" in tex
+    if variant == "simple_rnn":
+        assert r"h &= \operatorname{tanh}(z_h)" in tex
+
+
+@pytest.mark.skipif(not shutil.which("pdflatex"), reason="pdflatex is not installed "
+                    "(Debian package texlive-latex-base, which .ci/run installs)")
+@pytest.mark.parametrize("variant", CELL_CASES)
+def test_latex_compiles_for_every_cell(write_case, tmp_path, variant):
+    (tmp_path / "case.tex").write_text(render(load_case(write_case(CELL_CASES[variant])),
+                                              "latex"))
+    result = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
+                             "case.tex"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert (tmp_path / "case.pdf").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("name", cells.CELLS)
+def test_every_cells_diagram_draws_its_own_gates_and_has_a_place_for_every_value(name):
+    cell = cells.get(name)
+    drawing = cell.teaching.diagram
+    boxed = [q for q, _, _ in drawing.boxes]
+    assert sorted(boxed) == sorted(g.name for g in activated(cell))
+    slots = boxed + [q for _, _, q in drawing.values]
+    assert len(slots) == len(set(slots))          # one element per id on the page
+    assert set(slots) == set(cell.rows) | {"x"} | {f"{s}_prev" for s in cell.states}
+
+
+@pytest.mark.parametrize("variant", CELL_CASES)
+def test_browser_draws_each_cells_own_diagram(browser, tmp_path, variant):
+    path = tmp_path / "case.yaml"
+    path.write_text(CELL_CASES[variant])
+    case = load_case(path)
+    export(path, "html", output=tmp_path / "case.html")
+    browser.get((tmp_path / "case.html").as_uri())
+    cell = case.cell
+    assert browser.find_element("css selector", "figure.diagram").get_attribute(
+        "data-cell") == cell.name
+    own = {g.name for g in activated(cell)}
+    for gate in own:
+        w, h = rendered_size(browser, f"#box-{gate} rect")
+        assert w > 40 and h > 40, gate
+    others = {g.name for other in cells.CELLS.values() for g in activated(other)} - own
+    for gate in others:                           # no other cell's gates
+        assert browser.find_elements("id", f"box-{gate}") == [], gate
+    assert len(browser.find_elements("css selector", "#cell-diagram line")) >= 5
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+    # clicking a row of the last step puts that unit's values into the diagram
+    row = browser.find_element("css selector", f"#step-{case.steps}-0 tr.unit[data-u='1']")
+    browser.execute_script("arguments[0].scrollIntoView()", row)
+    row.click()
+    for q in cell.rows:
+        cell_text = row.find_element("css selector", f"td[data-q='{q}']").text
+        assert browser.find_element("id", f"v-{q}").text == cell_text, q
+    for s in cell.states:
+        assert browser.find_element("id", f"v-{s}_prev").text == row.get_attribute(
+            f"data-{s}-prev")
+    assert browser.find_element("id", "selection").text.startswith(f"step {case.steps}, unit 1")
+    if variant == "gru":   # step 2, unit 1: h_prev 0, z = 1/3, r = 1/2, h~ = -3, h = -2
+        assert [browser.find_element("id", f"v-{q}").text
+                for q in ("h_prev", "z", "r", "h_tilde", "h")] == ["0", "1/3", "0.5", "-3", "-2"]
+    groups = browser.find_elements("css selector", "#step-1-0 tr.groups th")
+    assert [g.text for g in groups][1:] == (["pre-activations z", "states"]
+                                            if variant == "simple_rnn" else
+                                            ["pre-activations z", "gates", "states"])
+
+
+@pytest.mark.parametrize("variant", ["gru", "gru, reset_after false", "simple_rnn"])
+def test_with_keras_runs_each_cells_own_layer(write_case, tmp_path, variant):
+    case = load_case(write_case(CELL_CASES[variant]))
+    target = tmp_path / "solution.md"
+    export(case.path, "markdown", output=target, with_keras=True)
+    text = target.read_text()
+    layer = case.cell.keras_layer
+    assert f"The same case run through keras.layers.{layer} (Keras " in text
+    assert "Keras agrees with every value above, at atol 1e-05 + rtol 0.0001" in text
+    difference = next(t for t in md_tables(text) if t[0][0] == "quantity")
+    expected = {"gru": ["z_z", "z_r", "z_h", "z", "r", "h̃", "h", "final h"],
+                "simple_rnn": ["z_h", "h", "final h"]}[case.cell.name]
+    assert [row[0] for row in difference[1:]] == expected
+    assert all(row[2] == "yes" and float(row[1]) < 1e-6 for row in difference[1:])
+    keras_final = next(t for t in md_tables(text) if t[1][0] == "h (Keras)")
+    final = {"gru": [755 / 648, -2], "simple_rnn": rnn_steps()[-1]["h"]}.get(case.cell.name)
+    if variant == "gru, reset_after false":
+        final = gru_steps("false")[-1]["h"]
+    assert keras_final[1:] == [["h (Keras)"] + [dec(v, 6) for v in final]]

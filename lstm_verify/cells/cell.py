@@ -99,6 +99,7 @@ class Cell:
     # the gate whose bias decides how much of the previous state a step keeps (LSTM f,
     # GRU z); inspect marks its bias in a saved layer and says how it compares
     keep_gate: str = None
+    teaching: object = None    # teaching.Teaching: what explain and export show
 
     @property
     def a_title(self):

@@ -18,6 +18,7 @@ from dataclasses import replace
 import numpy as np
 
 from .cell import Cell, Gate, Mistake, affine_text
+from .teaching import Bias, Diagram, Dot, OneMinus, Product, Q, Sum, Teaching, Update
 
 BLOCKS = ("z", "r", "h")
 
@@ -181,6 +182,50 @@ def mistakes(case):
                       case=replace(case, bias=bias))
 
 
+# ------------------------------------------------------------------ as explain and export show it
+
+def pre_activation(block, case):
+    """z_z and z_r: x·W_g + h_prev·U_g + bias; the candidate's z_h takes the reset gate
+    after the recurrent matmul (its bias included) with reset_after, before it without."""
+    x_part, h_part = Dot(("x",), "kernel"), Dot(("h_prev",), "recurrent_kernel")
+    if not case.reset_after:
+        if block == "h":
+            h_part = Dot(("r", "h_prev"), "recurrent_kernel")
+        return Sum((x_part, h_part) + ((Bias(),) if case.use_bias else ()))
+    input_bias, recurrent_bias = ((Bias(0),), (Bias(1),)) if case.use_bias else ((), ())
+    if block == "h":
+        return Sum((x_part,) + input_bias
+                   + (Product((Q("r"), Sum((h_part,) + recurrent_bias))),))
+    return Sum((x_part, h_part) + input_bias + recurrent_bias)
+
+
+TEACHING = Teaching(
+    activated=None,     # the gates
+    pre_activation=pre_activation,
+    updates=(Update("h", "hidden state", Sum((Product((Q("z"), Q("h_prev"))),
+                                              Product((OneMinus(Q("z")), Q("h_tilde")))))),),
+    # h_prev on top, kept where z is 1; r scales h_prev on its way into h~; one crossing
+    diagram=Diagram(
+        caption="GRU cell: update gate z, reset gate r, candidate h~; output h",
+        boxes=(("r", 190, 270), ("z", 330, 270), ("h_tilde", 600, 270)),
+        notes=(),
+        nodes=((330, 60, "×"), (600, 60, "+"), (600, 150, "×"), (450, 110, "1−"),
+               (190, 170, "×")),
+        wires=((95, 60, 313, 60, 1), (347, 60, 583, 60, 1), (617, 60, 725, 60, 1),  # h line
+               (110, 60, 110, 360, 0), (110, 360, 600, 360, 0),                 # h_prev, x bus
+               (250, 430, 250, 362, 1),
+               (190, 360, 190, 324, 1), (330, 360, 330, 324, 1), (600, 360, 600, 324, 1),
+               (190, 218, 190, 188, 1), (110, 170, 173, 170, 1),                # r·h_prev
+               (207, 170, 510, 170, 0), (510, 170, 510, 270, 0), (510, 270, 536, 270, 1),
+               (330, 218, 330, 78, 1),                                          # z -> x
+               (330, 110, 433, 110, 1), (467, 110, 540, 110, 0),                # 1 - z
+               (540, 110, 540, 150, 0), (540, 150, 583, 150, 1),
+               (600, 218, 600, 168, 1), (600, 133, 600, 78, 1)),                # h~ -> x -> +
+        ends=((10, 52, "h", "t-1"), (262, 440, "x", "t"), (732, 52, "h", "t")),
+        values=((10, 84, "h_prev"), (300, 440, "x"), (732, 84, "h"))),
+)
+
+
 CELL = Cell(
     name="gru", title="GRU", keras_layer="GRU", keras_cell="GRUCell",
     blocks=BLOCKS,
@@ -203,4 +248,5 @@ CELL = Cell(
     # PyTorch's n is the candidate h~; ONNX keeps Keras's z, r, h
     layouts={"keras": "zrh", "pytorch": "rzh", "onnx": "zrh"},
     keep_gate="z",   # h = z·h_prev + (1 − z)·h̃
+    teaching=TEACHING,
 )

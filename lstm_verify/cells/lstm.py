@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import activations
 from .cell import Cell, Gate, Mistake, affine_text
+from .teaching import Act, Bias, Diagram, Dot, Product, Q, Sum, Teaching, Update
 
 BLOCKS = ("i", "f", "c", "o")
 
@@ -149,6 +150,42 @@ def mistakes(case):
         yield Mistake("h-c-swapped", text, text, step=_feeding_c)
 
 
+# ------------------------------------------------------------------ as explain and export show it
+
+def pre_activation(block, case):
+    """z_g = x·W_g + h_prev·U_g + b_g, the same for every block."""
+    bias = (Bias(),) if case.use_bias else ()
+    return Sum((Dot(("x",), "kernel"), Dot(("h_prev",), "recurrent_kernel")) + bias)
+
+
+TEACHING = Teaching(
+    activated=None,     # the gates
+    pre_activation=pre_activation,
+    updates=(Update("c", "cell state", Sum((Product((Q("f"), Q("c_prev"))),
+                                            Product((Q("i"), Q("c_tilde")))))),
+             Update("h", "hidden state", Product((Q("o"), Act("activation", Q("c")))))),
+    # the cell state line on top, the [h_prev, x] bus below, the gates between
+    diagram=Diagram(
+        caption="LSTM cell: gates i, f, candidate, o; cell state c; output h",
+        boxes=(("f", 150, 270), ("i", 285, 270), ("c_tilde", 420, 270), ("o", 590, 270)),
+        notes=((530, 105, 120, 50, "activation", "c"),),
+        nodes=((150, 60, "×"), (420, 60, "+"), (420, 150, "×"), (590, 190, "×")),
+        wires=((95, 60, 133, 60, 1), (167, 60, 403, 60, 1), (437, 60, 725, 60, 1),  # c line
+               (95, 360, 590, 360, 0), (90, 430, 90, 362, 1),                   # h_prev, x bus
+               (150, 360, 150, 324, 1), (285, 360, 285, 324, 1), (420, 360, 420, 324, 1),
+               (590, 360, 590, 324, 1),                                         # bus -> gates
+               (150, 218, 150, 78, 1),                                          # f -> x
+               (285, 218, 285, 150, 0), (285, 150, 402, 150, 1),                # i -> x
+               (420, 218, 420, 168, 1), (420, 133, 420, 78, 1),                 # c~ -> x -> +
+               (590, 60, 590, 103, 1), (590, 155, 590, 172, 1),                 # c -> act -> x
+               (590, 218, 590, 208, 1), (607, 190, 725, 190, 1)),               # o -> x -> h
+        ends=((10, 52, "c", "t-1"), (10, 316, "h", "t-1"), (102, 440, "x", "t"),
+              (732, 52, "c", "t"), (732, 182, "h", "t")),
+        values=((10, 84, "c_prev"), (10, 350, "h_prev"), (140, 440, "x"), (732, 84, "c"),
+                (732, 214, "h"))),
+)
+
+
 CELL = Cell(
     name="lstm", title="LSTM", keras_layer="LSTM", keras_cell="LSTMCell",
     blocks=BLOCKS,
@@ -173,4 +210,5 @@ CELL = Cell(
     layouts={"keras": "ifco", "pytorch": "ifco", "onnx": "iofc", "cudnn": "ifco",
              "tf1": "icfo"},
     keep_gate="f",
+    teaching=TEACHING,
 )

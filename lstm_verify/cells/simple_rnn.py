@@ -5,7 +5,8 @@
 One block, no gates, no recurrent_activation; activation is tanh by default.
 """
 
-from .cell import Cell, affine_text
+from .cell import Cell, Gate, affine_text
+from .teaching import Bias, Diagram, Dot, Sum, Teaching
 
 
 def step(x_t, prev, a):
@@ -49,6 +50,31 @@ def mistakes(case):
     return ()
 
 
+# ------------------------------------------------------------------ as explain and export show it
+
+def pre_activation(block, case):
+    """z_h = x·W_h + h_prev·U_h + b_h."""
+    bias = (Bias(),) if case.use_bias else ()
+    return Sum((Dot(("x",), "kernel"), Dot(("h_prev",), "recurrent_kernel")) + bias)
+
+
+TEACHING = Teaching(
+    # no gates: the state itself is the activation of the one block
+    activated=(Gate("h", "h", "activation", "hidden state", "h"),),
+    pre_activation=pre_activation,
+    updates=(),
+    diagram=Diagram(
+        caption="SimpleRNN cell: h = activation(x·W + h_prev·U + b); output h",
+        boxes=(("h", 400, 230),),
+        notes=(),
+        nodes=(),
+        wires=((95, 360, 400, 360, 0), (400, 360, 400, 284, 1), (250, 430, 250, 362, 1),
+               (400, 176, 400, 60, 0), (400, 60, 725, 60, 1)),
+        ends=((10, 316, "h", "t-1"), (262, 440, "x", "t"), (732, 52, "h", "t")),
+        values=((10, 350, "h_prev"), (300, 440, "x"))),
+)
+
+
 CELL = Cell(
     name="simple_rnn", title="SimpleRNN", keras_layer="SimpleRNN",
     keras_cell="SimpleRNNCell",
@@ -66,4 +92,5 @@ CELL = Cell(
     activation_targets="h",
     has_recurrent_activation=False,
     layouts={"keras": "h", "pytorch": "h", "onnx": "h"},
+    teaching=TEACHING,
 )
