@@ -85,8 +85,8 @@ def test_a_gate_order_slip_in_an_engine_would_be_caught():
     slipped = copy.copy(case)
     blocks = np.split(case.kernel, 4, axis=1)
     slipped.kernel = np.concatenate([blocks[0], blocks[2], blocks[1], blocks[3]], axis=1)
-    h, c, seq, version = engines.run_torch(slipped)
-    judged = engines.judge_engine("torch", case, ref, h, c, seq, version, "float32")
+    final, seq, version = engines.run_torch(slipped)
+    judged = engines.judge_engine("torch", case, ref, final, seq, version, "float32")
     assert judged.status == "fail" and judged.max_abs_diff["h"] > 1e-3
 
 
@@ -137,8 +137,9 @@ def test_a_disagreeing_engine_fails_the_case():
     assert result.status == "pass"
     other = random_case(7)
     other.bias = other.bias + 0.1          # torch gets different weights: a real disagreement
-    h, c, seq, version = engines.run_torch(other)
-    bad = engines.judge_engine("torch", case, result.reference, h, c, seq, version, "float32")
+    final, seq, version = engines.run_torch(other)
+    bad = engines.judge_engine("torch", case, result.reference, final, seq, version,
+                               "float32")
     engines.apply(result, [bad])
     assert result.status == "fail"
     assert "torch disagrees with the reference" in result.verdict
@@ -173,8 +174,8 @@ def test_keras_on_another_backend_in_a_worker(backend):
         for case in (random_case(8, mask=[[True, False, True, True]] * 2),
                      load_case(CASES / "go-backwards.yaml")):
             ref = reference.run(case)
-            h, c, seq, version = worker.run(case)
-            judged = engines.judge_engine(f"keras-{backend}", case, ref, h, c, seq, version,
+            final, seq, version = worker.run(case)
+            judged = engines.judge_engine(f"keras-{backend}", case, ref, final, seq, version,
                                           case.dtype)
             assert judged.status == "pass", judged
     finally:
@@ -191,12 +192,12 @@ def test_keras_jax_worker_computes_float64_in_float64():
     case = random_case(12, dtype="float64", activation=None)
     worker = Worker("jax")
     try:
-        _, c, seq, _ = worker.run(case)
+        final, seq, _ = worker.run(case)
     finally:
         worker.close()
     ref = reference.run(case)
     assert np.abs(seq - ref.sequence).max() < 1e-12
-    assert np.abs(c - ref.final_c).max() < 1e-12
+    assert np.abs(final["c"] - ref.final_c).max() < 1e-12
 
 
 def test_runner_keeps_one_keras_worker_for_many_cases():

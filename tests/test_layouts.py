@@ -7,7 +7,7 @@ import pytest
 import yaml
 from conftest import CASES, run_cli
 
-from lstm_verify import layouts, reference
+from lstm_verify import cells, layouts, reference
 from lstm_verify.case import load_case, parse_case
 from lstm_verify.convert import convert, number
 from lstm_verify.errors import CaseError
@@ -181,7 +181,7 @@ def test_cudnn_layout_follows_cudnns_documented_equations():
     """cuDNN: i = σ(W_i·x + R_i·h + b_Wi + b_Ri), c' = tanh(W_c·x + R_c·h + b_Wc + b_Rc)..."""
     rng = np.random.default_rng(4)
     p = {k: rng.normal(size=(3, 2) if k[0] == "W" else (3, 3) if k[0] == "R" else 3)
-         for k in layouts.KEYS["cudnn"]}
+         for k in layouts.LAYOUTS["cudnn"].keys(cells.get("lstm"))}
     case = load(case_data(p, "cudnn", rng, T=1))
     x, h, c = case.inputs[:, 0], case.h0, case.c0
     sig = lambda v: 1 / (1 + np.exp(-v))

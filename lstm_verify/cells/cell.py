@@ -86,6 +86,8 @@ class Cell:
     options: dict = field(default_factory=dict)   # cell-only options and Keras defaults
     has_recurrent_activation: bool = True
     layouts: dict = field(default_factory=dict)   # layout -> its block order, Keras's letters
+    # layout -> {Keras's block letter: the layout's own name for it}, where they differ
+    layout_names: dict = field(default_factory=dict)
 
     @property
     def a_title(self):

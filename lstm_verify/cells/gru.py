@@ -165,4 +165,5 @@ CELL = Cell(
     options={"reset_after": True},
     # PyTorch's n is the candidate h~; ONNX keeps Keras's z, r, h
     layouts={"keras": "zrh", "pytorch": "rzh", "onnx": "zrh"},
+    layout_names={"pytorch": {"h": "n"}},
 )

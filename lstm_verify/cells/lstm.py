@@ -146,4 +146,5 @@ CELL = Cell(
     # PyTorch's g and TF1's j are the candidate c~
     layouts={"keras": "ifco", "pytorch": "ifco", "onnx": "iofc", "cudnn": "ifco",
              "tf1": "icfo"},
+    layout_names={"pytorch": {"c": "g"}, "tf1": {"c": "j"}},
 )
