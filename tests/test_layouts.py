@@ -1,6 +1,7 @@
-"""Weight layouts (layouts.py) and `convert`: exact round trips on asymmetric weights, and
-each layout read against the framework that defines it (torch.nn.LSTM, ONNX Runtime,
-TensorFlow's TF1 LSTMBlockCell op, cuDNN's documented equations)."""
+"""Weight layouts (layouts/) and `convert`: exact round trips on asymmetric weights for every
+cell and layout it has, and each layout read against the framework that defines it
+(torch.nn.LSTM/GRU/RNN, ONNX Runtime's LSTM/GRU/RNN, TensorFlow's TF1 LSTMBlockCell op,
+cuDNN's documented equations)."""
 
 import numpy as np
 import pytest
@@ -13,23 +14,40 @@ from lstm_verify.convert import convert, number
 from lstm_verify.errors import CaseError
 
 OTHER = ("pytorch", "onnx", "cudnn", "tf1")
+CELLS = tuple(cells.CELLS)
 
 
-def random_keras(rng, F=2, U=3, use_bias=True):
-    """Weights whose four gate blocks all differ, so a gate-order slip cannot hide."""
-    w = layouts.Weights(rng.normal(size=(F, 4 * U)), rng.normal(size=(U, 4 * U)),
-                        rng.normal(size=4 * U) if use_bias else None)
-    blocks = np.split(w.kernel, 4, axis=1)
-    assert all(not np.allclose(a, b) for n, a in enumerate(blocks) for b in blocks[n + 1:])
+def reset_after_values(cell):
+    return (True, False) if "reset_after" in cells.get(cell).options else (True,)
+
+
+# (cell, layout, reset_after) for every layout a cell has and can express
+CELL_LAYOUTS = [(cell, layout, reset_after) for cell in CELLS
+                for layout in cells.get(cell).layouts for reset_after in reset_after_values(cell)
+                if not layouts.unsupported(cells.get(cell), layout, reset_after)]
+
+
+def random_keras(rng, F=2, U=3, use_bias=True, cell="lstm", reset_after=True):
+    """Weights whose gate blocks all differ, so a gate-order slip cannot hide."""
+    c = cells.get(cell)
+    n = len(c.blocks)
+    bias = rng.normal(size=c.bias_shape(U, reset_after)[0]) if use_bias else None
+    w = layouts.Weights.from_keras(rng.normal(size=(F, n * U)), rng.normal(size=(U, n * U)),
+                                   bias, c, reset_after)
+    blocks = np.split(w.kernel, n, axis=1)
+    assert all(not np.allclose(a, b) for k, a in enumerate(blocks) for b in blocks[k + 1:])
     return w
 
 
-def case_data(weights, layout, rng, F=2, U=3, T=3, B=2, use_bias=True, **options):
+def case_data(weights, layout, rng, F=2, U=3, T=3, B=2, use_bias=True, cell="lstm",
+              **options):
+    states = cells.get(cell).states
     data = {"inputs": rng.normal(size=(B, T, F)).tolist(), "use_bias": use_bias,
-            "initial_state": {"h": rng.normal(size=(B, U)).tolist(),
-                              "c": rng.normal(size=(B, U)).tolist()},
+            "initial_state": {s: rng.normal(size=(B, U)).tolist() for s in states},
             "weights": {"layout": layout, **{k: np.asarray(v).tolist() if np.ndim(v) else v
                                              for k, v in weights.items()}}, **options}
+    if cell != "lstm":
+        data["cell"] = cell
     return data
 
 
@@ -37,15 +55,19 @@ def load(data):
     return parse_case(data, "memory.yaml")
 
 
-@pytest.mark.parametrize("layout", OTHER + ("keras",))
+@pytest.mark.parametrize("cell,layout,reset_after", CELL_LAYOUTS)
 @pytest.mark.parametrize("use_bias", [True, False])
-def test_keras_to_layout_and_back_is_exact(layout, use_bias):
+def test_keras_to_layout_and_back_is_exact(cell, layout, reset_after, use_bias):
     rng = np.random.default_rng(7)
-    w = random_keras(rng, use_bias=use_bias)
-    case = load(case_data(layouts.export(layout, w), layout, rng, use_bias=use_bias))
+    w = random_keras(rng, use_bias=use_bias, cell=cell, reset_after=reset_after)
+    # Keras's own layout cannot say reset_after: the case's top-level key does
+    options = {"reset_after": reset_after} if layout == "keras" and not reset_after else {}
+    case = load(case_data(layouts.export(layout, w), layout, rng, use_bias=use_bias,
+                          cell=cell, **options))
     assert np.array_equal(case.kernel, w.kernel)
     assert np.array_equal(case.recurrent_kernel, w.recurrent_kernel)
-    assert (case.bias is None) if not use_bias else np.array_equal(case.bias, w.bias)
+    assert (case.bias is None) if not use_bias else np.array_equal(case.bias, w.keras_bias())
+    assert case.reset_after == reset_after and case.cell.name == cell
 
 
 def test_the_layouts_really_reorder_and_transpose():
@@ -86,23 +108,35 @@ def test_numbers_are_written_exactly():
 
 # ------------------------------------------------------------ each layout vs its framework
 
-def test_pytorch_layout_matches_real_torch_lstm():
+TORCH_MODULES = [("lstm", "LSTM", "tanh"), ("gru", "GRU", "tanh"), ("simple_rnn", "RNN", "tanh"),
+                 ("simple_rnn", "RNN", "relu")]
+
+
+@pytest.mark.parametrize("cell,module,activation", TORCH_MODULES)
+def test_pytorch_layout_matches_real_torch(cell, module, activation):
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
-    lstm = torch.nn.LSTM(2, 3, batch_first=True, dtype=torch.float64)  # torch's own init
+    options = {"nonlinearity": activation} if module == "RNN" else {}
+    net = getattr(torch.nn, module)(2, 3, batch_first=True, dtype=torch.float64,
+                                    **options)   # torch's own init: asymmetric
     rng = np.random.default_rng(0)
-    state = {k[:-3]: v.detach().numpy() for k, v in lstm.state_dict().items()}
-    case = load(case_data(state, "pytorch", rng, activation="tanh", dtype="float64"))
+    state = {k[:-3]: v.detach().numpy() for k, v in net.state_dict().items()}
+    case = load(case_data(state, "pytorch", rng, activation=activation, dtype="float64",
+                          cell=cell))
+    initial = tuple(torch.tensor(case.initial_state[s][None]) for s in case.cell.states)
     with torch.no_grad():
-        out, (_, c) = lstm(torch.tensor(case.inputs),
-                           (torch.tensor(case.h0[None]), torch.tensor(case.c0[None])))
+        out, final = net(torch.tensor(case.inputs), initial if len(initial) > 1 else initial[0])
+    final = final if isinstance(final, tuple) else (final,)
     trace = reference.run(case)
+    assert case.reset_after     # torch.nn.GRU is Keras's reset_after true
     assert np.allclose(trace.sequence, out.numpy(), atol=1e-12)
-    assert np.allclose(trace.final_c, c[0].numpy(), atol=1e-12)
+    for s, value in zip(case.cell.states, final):
+        assert np.allclose(trace.final[s], value[0].numpy(), atol=1e-12), s
 
 
-def _ort_lstm(W, R, B, x, h0, c0):
-    """ONNX Runtime's LSTM on raw ONNX-layout tensors (built here, not by engines.py)."""
+def _ort(op, W, R, B, x, initial, **attributes):
+    """ONNX Runtime's ``op`` on raw ONNX-layout tensors (built here, not by onnx_engine.py);
+    ``initial`` {state: (B, U)}.  Returns [Y, Y_h(, Y_c)]."""
     pytest.importorskip("onnx")
     ort = pytest.importorskip("onnxruntime")
     from onnx import TensorProto, helper, numpy_helper
@@ -110,33 +144,43 @@ def _ort_lstm(W, R, B, x, h0, c0):
     T, Bn, F = x.shape
     U = R.shape[-1]
     f32 = TensorProto.FLOAT
-    node = helper.make_node("LSTM", ["X", "W", "R", "B", "", "h0", "c0"], ["Y", "Y_h", "Y_c"],
-                            hidden_size=U)
+    states = list(initial)
+    node = helper.make_node(op, ["X", "W", "R", "B", ""] + [f"{s}0" for s in states],
+                            ["Y"] + [f"Y_{s}" for s in states], hidden_size=U, **attributes)
     graph = helper.make_graph(
-        [node], "g", [helper.make_tensor_value_info("X", f32, [T, Bn, F]),
-                      helper.make_tensor_value_info("h0", f32, [1, Bn, U]),
-                      helper.make_tensor_value_info("c0", f32, [1, Bn, U])],
-        [helper.make_tensor_value_info("Y", f32, [T, 1, Bn, U]),
-         helper.make_tensor_value_info("Y_h", f32, [1, Bn, U]),
-         helper.make_tensor_value_info("Y_c", f32, [1, Bn, U])],
+        [node], "g", [helper.make_tensor_value_info("X", f32, [T, Bn, F])]
+        + [helper.make_tensor_value_info(f"{s}0", f32, [1, Bn, U]) for s in states],
+        [helper.make_tensor_value_info("Y", f32, [T, 1, Bn, U])]
+        + [helper.make_tensor_value_info(f"Y_{s}", f32, [1, Bn, U]) for s in states],
         initializer=[numpy_helper.from_array(a.astype(np.float32), n)
                      for n, a in (("W", W), ("R", R), ("B", B))])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)], ir_version=8)
     session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     f = lambda a: a.astype(np.float32)
-    return session.run(None, {"X": f(x), "h0": f(h0[None]), "c0": f(c0[None])})
+    return session.run(None, {"X": f(x), **{f"{s}0": f(v[None]) for s, v in initial.items()}})
 
 
+# (cell, ONNX operator, its attributes in the case's weights)
+ONNX_OPS = [("lstm", "LSTM", {}), ("gru", "GRU", {"linear_before_reset": 1}),
+            ("gru", "GRU", {"linear_before_reset": 0}), ("simple_rnn", "RNN", {})]
+
+
+@pytest.mark.parametrize("cell,op,attributes", ONNX_OPS, ids=str)
 @pytest.mark.parametrize("leading_axis", [True, False])
-def test_onnx_layout_matches_real_onnxruntime(leading_axis):
+def test_onnx_layout_matches_real_onnxruntime(cell, op, attributes, leading_axis):
     rng = np.random.default_rng(5)
-    W, R, B = rng.normal(size=(1, 12, 2)), rng.normal(size=(1, 12, 3)), rng.normal(size=(1, 24))
+    n = len(cells.get(cell).blocks)
+    W, R = rng.normal(size=(1, n * 3, 2)), rng.normal(size=(1, n * 3, 3))
+    B = rng.normal(size=(1, 2 * n * 3))
     given = {"W": W, "R": R, "B": B} if leading_axis else {"W": W[0], "R": R[0], "B": B[0]}
-    case = load(case_data(given, "onnx", rng))
-    Y, _, Y_c = _ort_lstm(W, R, B, np.swapaxes(case.inputs, 0, 1), case.h0, case.c0)
+    case = load(case_data({**given, **attributes}, "onnx", rng, cell=cell))
+    Y, *finals = _ort(op, W, R, B, np.swapaxes(case.inputs, 0, 1), case.initial_state,
+                      **attributes)
     trace = reference.run(case)
+    assert case.reset_after == bool(attributes.get("linear_before_reset", 1))
     assert np.allclose(trace.sequence, np.swapaxes(Y[:, 0], 0, 1), atol=1e-5)
-    assert np.allclose(trace.final_c, Y_c[0], atol=1e-5)
+    for s, value in zip(case.cell.states, finals):
+        assert np.allclose(trace.final[s], value[0], atol=1e-5), s
 
 
 @pytest.fixture(scope="module")
@@ -311,14 +355,35 @@ def test_convert_says_when_forget_bias_rounds(tmp_path):
 
 # ------------------------------------------------------------ each layout through real Keras
 
-@pytest.mark.parametrize("layout", OTHER)
-def test_a_case_in_each_layout_verifies_with_real_keras(tmp_path, layout):
+def case_file(folder, cell, reset_after=True, seed=8):
+    """A case file of ``cell`` in Keras's layout with random asymmetric weights, and the
+    reference's final state and sequence as its expected numbers (the bundled
+    written-by-new.yaml for the LSTM)."""
+    if cell == "lstm":
+        return CASES / "written-by-new.yaml"
+    rng = np.random.default_rng(seed)
+    options = {} if reset_after else {"reset_after": False}
+    data = case_data(layouts.export("keras", random_keras(rng, cell=cell,
+                                                          reset_after=reset_after)),
+                     "keras", rng, cell=cell, **options)
+    trace = reference.run(load(data))
+    data["expected"] = {"h": trace.final_h.tolist(), "sequence": trace.sequence.tolist()}
+    path = folder / f"{cell}-{'after' if reset_after else 'before'}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.parametrize("cell,layout,reset_after",
+                         [c for c in CELL_LAYOUTS if c[1] != "keras"])
+def test_a_case_in_each_layout_verifies_with_real_keras(tmp_path, cell, layout, reset_after):
     from lstm_verify.verify import verify_case
 
-    text, _, _ = convert(CASES / "written-by-new.yaml", layout)
+    text, _, _ = convert(case_file(tmp_path, cell, reset_after), layout)
     path = tmp_path / f"{layout}.yaml"
     path.write_text(text)
-    result = verify_case(load_case(path))
+    case = load_case(path)
+    assert case.cell.name == cell and case.reset_after == reset_after
+    result = verify_case(case)
     assert result.status == "pass", result.verdict
     assert result.keras_vs_reference < 1e-5
     assert result.expected_vs_reference < 1e-5

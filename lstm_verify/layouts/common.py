@@ -28,13 +28,17 @@ class Weights:
     reset_after: bool = True      # a GRU's: where its reset gate applies
 
     @classmethod
-    def of_case(cls, case):
-        """A case's Keras weights; a GRU's two bias rows become bias and bias_h."""
-        w = cls(case.kernel, case.recurrent_kernel, case.bias, None, case.cell,
-                case.reset_after)
-        if case.bias is not None and w.two_rows:
-            w.bias, w.bias_h = case.bias
+    def from_keras(cls, kernel, recurrent_kernel, bias, cell, reset_after=True):
+        """Keras's own arrays; a GRU's two bias rows become bias and bias_h."""
+        w = cls(kernel, recurrent_kernel, bias, None, cell, reset_after)
+        if bias is not None and w.two_rows:
+            w.bias, w.bias_h = bias
         return w
+
+    @classmethod
+    def of_case(cls, case):
+        return cls.from_keras(case.kernel, case.recurrent_kernel, case.bias, case.cell,
+                              case.reset_after)
 
     @property
     def two_rows(self):
