@@ -1,58 +1,14 @@
-"""Weight layouts (layouts/) and `convert`: exact round trips on asymmetric weights for every
-cell and layout it has, and each layout read against the framework that defines it
-(torch.nn.LSTM/GRU/RNN, ONNX Runtime's LSTM/GRU/RNN, TensorFlow's TF1 LSTMBlockCell op,
-cuDNN's documented equations)."""
+"""Weight layouts (layouts/): exact round trips on asymmetric weights for every cell and
+layout it has, each layout read against the framework that defines it (torch.nn.LSTM/GRU/
+RNN, ONNX Runtime's LSTM/GRU/RNN, TensorFlow's TF1 LSTMBlockCell op, cuDNN's documented
+equations), and the LSTM layouts' errors.  `convert` is tested in test_convert.py."""
 
 import numpy as np
 import pytest
-import yaml
-from conftest import CASES, run_cli
+from cell_weights import CELL_LAYOUTS, case_data, load, random_keras
 
 from lstm_verify import cells, layouts, reference
-from lstm_verify.case import load_case, parse_case
-from lstm_verify.convert import convert, number
 from lstm_verify.errors import CaseError
-
-OTHER = ("pytorch", "onnx", "cudnn", "tf1")
-CELLS = tuple(cells.CELLS)
-
-
-def reset_after_values(cell):
-    return (True, False) if "reset_after" in cells.get(cell).options else (True,)
-
-
-# (cell, layout, reset_after) for every layout a cell has and can express
-CELL_LAYOUTS = [(cell, layout, reset_after) for cell in CELLS
-                for layout in cells.get(cell).layouts for reset_after in reset_after_values(cell)
-                if not layouts.unsupported(cells.get(cell), layout, reset_after)]
-
-
-def random_keras(rng, F=2, U=3, use_bias=True, cell="lstm", reset_after=True):
-    """Weights whose gate blocks all differ, so a gate-order slip cannot hide."""
-    c = cells.get(cell)
-    n = len(c.blocks)
-    bias = rng.normal(size=c.bias_shape(U, reset_after)[0]) if use_bias else None
-    w = layouts.Weights.from_keras(rng.normal(size=(F, n * U)), rng.normal(size=(U, n * U)),
-                                   bias, c, reset_after)
-    blocks = np.split(w.kernel, n, axis=1)
-    assert all(not np.allclose(a, b) for k, a in enumerate(blocks) for b in blocks[k + 1:])
-    return w
-
-
-def case_data(weights, layout, rng, F=2, U=3, T=3, B=2, use_bias=True, cell="lstm",
-              **options):
-    states = cells.get(cell).states
-    data = {"inputs": rng.normal(size=(B, T, F)).tolist(), "use_bias": use_bias,
-            "initial_state": {s: rng.normal(size=(B, U)).tolist() for s in states},
-            "weights": {"layout": layout, **{k: np.asarray(v).tolist() if np.ndim(v) else v
-                                             for k, v in weights.items()}}, **options}
-    if cell != "lstm":
-        data["cell"] = cell
-    return data
-
-
-def load(data):
-    return parse_case(data, "memory.yaml")
 
 
 @pytest.mark.parametrize("cell,layout,reset_after", CELL_LAYOUTS)
@@ -83,27 +39,6 @@ def test_the_layouts_really_reorder_and_transpose():
     assert np.array_equal(tf1["kernel"][2:, 2 * U:3 * U], w.recurrent_kernel[:, U:2 * U])
     cudnn = layouts.export("cudnn", w)
     assert np.array_equal(cudnn["R_o"], w.recurrent_kernel[:, 3 * U:].T)
-
-
-def test_two_biases_survive_conversion_between_two_bias_layouts(tmp_path):
-    rng = np.random.default_rng(3)
-    torch_form = {"weight_ih": rng.normal(size=(12, 2)), "weight_hh": rng.normal(size=(12, 3)),
-                  "bias_ih": rng.normal(size=12), "bias_hh": rng.normal(size=12)}
-    path = tmp_path / "torch.yaml"
-    path.write_text(yaml.safe_dump(case_data(torch_form, "pytorch", rng)))
-    for layout in ("onnx", "cudnn", "pytorch"):
-        text, _, _ = convert(path, layout)
-        path = tmp_path / f"{layout}.yaml"
-        path.write_text(text)
-    back = yaml.safe_load(path.read_text())["weights"]
-    for key, value in torch_form.items():
-        assert np.array_equal(np.array(back[key]), value), key
-
-
-def test_numbers_are_written_exactly():
-    for value in (0.1, 1e-05, -2.5e-300, 1 / 3, 12345678.9, 3.0, -0.0, 2 ** 60):
-        assert yaml.safe_load(number(value)) == value, number(value)
-        assert isinstance(yaml.safe_load(number(value)), (int, float))
 
 
 # ------------------------------------------------------------ each layout vs its framework
@@ -279,146 +214,3 @@ def test_layout_key_errors():
     tf1_no_bias = {"kernel": layouts.export("tf1", w)["kernel"]}
     assert "forget_bias: is 1.0 (the default), but use_bias is false" in error(
         case_data(tf1_no_bias, "tf1", rng, use_bias=False))
-
-
-# ------------------------------------------------------------ convert on the command line
-
-def test_convert_writes_atomically_refuses_to_overwrite_and_keeps_the_rest(tmp_path):
-    source = CASES / "written-by-new.yaml"
-    target = tmp_path / "onnx.yaml"
-    done = run_cli("convert", source, "--to", "onnx", "-o", target)
-    assert done.returncode == 0, done.stderr
-    assert "W[0, 3:6] = kernel[:, 9:12]^T" not in done.stderr   # units 2 here
-    assert "gate o (o): W[0, 2:4] = kernel[:, 6:8]^T" in done.stderr
-    assert "read back: the same Keras kernel, recurrent_kernel and bias, exactly" in done.stderr
-    old, new = source.read_text().splitlines(), target.read_text().splitlines()
-    assert [line for line in old if not line.startswith(" ") and line != "weights:"] == \
-        [line for line in new if not line.startswith(" ") and line != "weights:"]
-    assert old[-3:] == new[-3:]                           # the expected block, byte for byte
-    again = run_cli("convert", source, "--to", "tf1", "-o", target)
-    assert again.returncode == 2 and "already exists; pass --force" in again.stderr
-    assert "layout: onnx" in target.read_text()           # untouched
-    forced = run_cli("convert", target, "--to", "pytorch", "-o", target, "--force")
-    assert forced.returncode == 0, forced.stderr
-    a, b = load_case(source), load_case(target)
-    assert np.array_equal(a.kernel, b.kernel) and np.array_equal(a.bias, b.bias)
-    assert [p.name for p in tmp_path.iterdir()] == ["onnx.yaml"]   # no temp files left
-
-
-def test_convert_prints_to_stdout_without_output_file():
-    done = run_cli("convert", CASES / "two-steps-linear.yaml", "--to", "tf1")
-    assert done.returncode == 0, done.stderr
-    assert "layout: tf1" in done.stdout and "forget_bias: 0" in done.stdout
-    assert "bias[4:6] = bias[2:4] - forget_bias" in done.stderr
-
-
-def test_convert_runs_without_tensorflow_torch_or_onnx():
-    import subprocess
-    import sys
-
-    from conftest import ROOT
-    code = ("import sys, importlib.abc\n"
-            "class Block(importlib.abc.MetaPathFinder):\n"
-            "    def find_spec(self, name, path=None, target=None):\n"
-            "        if name.split('.')[0] in ('tensorflow', 'keras', 'torch', 'onnx'):\n"
-            "            raise ModuleNotFoundError(name)\n"
-            "sys.meta_path.insert(0, Block())\n"
-            "from lstm_verify.cli import main\n"
-            f"sys.exit(main(['convert', {str(CASES / 'batch-of-two.yaml')!r}, '--to', 'onnx']))\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert "layout: onnx" in done.stdout
-
-
-def test_convert_with_forget_bias(tmp_path):
-    text, mapping, _ = convert(CASES / "two-steps-linear.yaml", "tf1", forget_bias=1.0)
-    weights = yaml.safe_load(text)["weights"]
-    assert weights["forget_bias"] == 1.0
-    assert weights["bias"][4:6] == [-1, -1]         # f block i, j, f, o: 0 - 1
-    assert "exactly" in mapping[-1]
-
-
-def test_convert_says_when_forget_bias_rounds(tmp_path):
-    """bias_f = 1e-17: (1e-17 - 1) + 1 is 0 in floating point, and convert says so."""
-    rng = np.random.default_rng(0)
-    w = random_keras(rng, F=1, U=1)
-    w.bias[1] = 1e-17
-    path = tmp_path / "tiny.yaml"
-    path.write_text(yaml.safe_dump(case_data(layouts.export("keras", w), "keras", rng,
-                                             F=1, U=1)))
-    _, mapping, _ = convert(path, "tf1", forget_bias=1.0)
-    assert mapping[-1].startswith("read back: differs by up to 1e-17")
-    _, exact, _ = convert(path, "tf1")
-    assert exact[-1].endswith("exactly")
-
-
-# ------------------------------------------------------------ each layout through real Keras
-
-def case_file(folder, cell, reset_after=True, seed=8):
-    """A case file of ``cell`` in Keras's layout with random asymmetric weights, and the
-    reference's final state and sequence as its expected numbers (the bundled
-    written-by-new.yaml for the LSTM)."""
-    if cell == "lstm":
-        return CASES / "written-by-new.yaml"
-    rng = np.random.default_rng(seed)
-    options = {} if reset_after else {"reset_after": False}
-    data = case_data(layouts.export("keras", random_keras(rng, cell=cell,
-                                                          reset_after=reset_after)),
-                     "keras", rng, cell=cell, **options)
-    trace = reference.run(load(data))
-    data["expected"] = {"h": trace.final_h.tolist(), "sequence": trace.sequence.tolist()}
-    path = folder / f"{cell}-{'after' if reset_after else 'before'}.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
-
-
-@pytest.mark.parametrize("cell,layout,reset_after",
-                         [c for c in CELL_LAYOUTS if c[1] != "keras"])
-def test_a_case_in_each_layout_verifies_with_real_keras(tmp_path, cell, layout, reset_after):
-    from lstm_verify.verify import verify_case
-
-    text, _, _ = convert(case_file(tmp_path, cell, reset_after), layout)
-    path = tmp_path / f"{layout}.yaml"
-    path.write_text(text)
-    case = load_case(path)
-    assert case.cell.name == cell and case.reset_after == reset_after
-    result = verify_case(case)
-    assert result.status == "pass", result.verdict
-    assert result.keras_vs_reference < 1e-5
-    assert result.expected_vs_reference < 1e-5
-
-
-def test_convert_keeps_a_large_cases_arrays_in_a_npz_of_its_own(tmp_path):
-    # Regression: convert wrote every weight inline and kept `arrays: w.npz`, which
-    # named a file that does not exist next to an output in another folder.
-    rng = np.random.default_rng(3)
-    F, U = 12, 16                                  # kernel 12x64 = 768 values > 256
-    src = tmp_path / "src"
-    src.mkdir()
-    np.savez(src / "w.npz", kernel=rng.normal(size=(F, 4 * U)),
-             recurrent=rng.normal(size=(U, 4 * U)), x=rng.normal(size=(2, 3, F)),
-             unused=np.zeros(3))
-    (src / "big.yaml").write_text(
-        "# a comment that stays\narrays: w.npz   # mine\ninputs: npz:x\nweights:\n"
-        "  kernel: npz:kernel\n  recurrent_kernel: npz:recurrent\n"
-        f"  bias: {rng.normal(size=4 * U).round(3).tolist()}\n")
-    out = tmp_path / "out" / "torch.yaml"
-    out.parent.mkdir()
-    done = run_cli("convert", src / "big.yaml", "--to", "pytorch", "-o", out)
-    assert done.returncode == 0, done.stderr
-    text = out.read_text()
-    assert text.startswith("# a comment that stays\narrays: torch.npz   # mine\n")
-    assert "weight_ih: npz:pytorch_weight_ih" in text and "inputs: npz:x" in text
-    assert "bias_ih: [" in text                    # 64 values: inline
-    with np.load(out.with_suffix(".npz")) as written:
-        assert sorted(written.files) == ["pytorch_weight_hh", "pytorch_weight_ih", "x"]
-    a, b = load_case(src / "big.yaml"), load_case(out)
-    for name in ("inputs", "kernel", "recurrent_kernel", "bias"):
-        assert np.array_equal(getattr(a, name), getattr(b, name)), name
-    again = run_cli("convert", src / "big.yaml", "--to", "onnx", "-o", out)
-    assert again.returncode == 2 and "torch.yaml" in again.stderr
-    assert "weight_ih" in out.read_text()          # refused before either file was touched
-    printed = run_cli("convert", src / "big.yaml", "--to", "onnx")
-    assert printed.returncode == 0 and "arrays: w.npz" in printed.stdout
-    assert "still names w.npz" in printed.stderr

@@ -1,25 +1,15 @@
 """Layouts of the GRU and the SimpleRNN: where reset_after comes from (PyTorch's GRU is
 always reset_after true, ONNX says it with linear_before_reset), the errors when a case
-and its layout disagree or a layout does not hold a cell, and `convert` for every cell.
-Round trips and the comparison with real torch and ONNX Runtime for every cell are in
-test_layouts.py."""
+and its layout disagree or a layout does not hold a cell, and the mapping lines naming
+the cell's blocks.  Round trips and the comparison with real torch and ONNX Runtime for
+every cell are in test_layouts.py; `convert` in test_convert.py."""
 
 import numpy as np
 import pytest
-import yaml
-from conftest import run_cli
-from test_layouts import CELL_LAYOUTS, case_data, load, random_keras
+from cell_weights import case_data, gru_onnx, load, random_keras
 
 from lstm_verify import layouts
-from lstm_verify.case import load_case
-from lstm_verify.convert import convert
 from lstm_verify.errors import CaseError
-
-
-def gru_onnx(rng, **weights):
-    """A GRU's W, R, B in ONNX's layout (no linear_before_reset unless given)."""
-    return {"W": rng.normal(size=(1, 9, 2)), "R": rng.normal(size=(1, 9, 3)),
-            "B": rng.normal(size=(1, 18)), **weights}
 
 
 def error(data):
@@ -140,7 +130,7 @@ def test_a_gru_without_bias_in_onnx_layout_refuses_b():
     assert "weights.B: is given but use_bias is false" in message
 
 
-# ------------------------------------------------------------ mapping lines and convert
+# ------------------------------------------------------------ mapping lines
 
 def test_mapping_lines_name_the_cells_blocks():
     rng = np.random.default_rng(9)
@@ -160,113 +150,3 @@ def test_mapping_lines_name_the_cells_blocks():
                    "and onnx (block h):",
                    "  block h (h): W[0, 0:3] = kernel[:, 0:3]^T, R[0, 0:3] = "
                    "recurrent_kernel[:, 0:3]^T, B[0, 0:3] = bias[0:3], B[0, 3:6] = 0"]
-
-
-def write(path, data):
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
-
-
-@pytest.mark.parametrize("cell,reset_after", [("gru", True), ("gru", False),
-                                              ("simple_rnn", True)])
-def test_convert_round_trips_through_every_layout_of_the_cell(tmp_path, cell, reset_after):
-    """keras -> each layout in turn -> keras, through files: the same Keras arrays every
-    time, and the same reset_after (said by the layout where it can, else kept)."""
-    rng = np.random.default_rng(10)
-    w = random_keras(rng, cell=cell, reset_after=reset_after)
-    options = {} if reset_after else {"reset_after": False}
-    path = write(tmp_path / "keras.yaml", case_data(layouts.export("keras", w), "keras", rng,
-                                                    cell=cell, **options))
-    chain = [layout for c, layout, r in CELL_LAYOUTS if c == cell and r == reset_after]
-    for layout in chain[1:] + ["keras"]:
-        text, mapping, _ = convert(path, layout)
-        path = tmp_path / f"{layout}.yaml"
-        path.write_text(text)
-        case = load_case(path)
-        assert mapping[-1] == "read back: the same Keras kernel, recurrent_kernel and bias, " \
-            "exactly"
-        assert np.array_equal(case.kernel, w.kernel), layout
-        assert np.array_equal(case.recurrent_kernel, w.recurrent_kernel), layout
-        assert np.array_equal(case.bias, w.keras_bias()), layout
-        assert case.reset_after is reset_after, layout
-    assert yaml.safe_load(path.read_text())["weights"]["bias"] == w.keras_bias().tolist()
-
-
-def test_two_gru_biases_survive_conversion_between_two_bias_layouts(tmp_path):
-    """PyTorch's two biases -> ONNX -> PyTorch, and ONNX's Wb, Rb with
-    linear_before_reset 0 -> ONNX: each bias as it was, not only their Keras form."""
-    rng = np.random.default_rng(11)
-    torch_form = {"weight_ih": rng.normal(size=(9, 2)), "weight_hh": rng.normal(size=(9, 3)),
-                  "bias_ih": rng.normal(size=9), "bias_hh": rng.normal(size=9)}
-    path = write(tmp_path / "torch.yaml", case_data(torch_form, "pytorch", rng, cell="gru"))
-    for layout in ("onnx", "pytorch"):
-        text, _, _ = convert(path, layout)
-        path = tmp_path / f"{layout}.yaml"
-        path.write_text(text)
-    back = yaml.safe_load(path.read_text())["weights"]
-    for key, value in torch_form.items():
-        assert np.array_equal(np.array(back[key]), value), key
-    onnx_form = gru_onnx(rng, linear_before_reset=0)
-    path = write(tmp_path / "onnx0.yaml", case_data(onnx_form, "onnx", rng, cell="gru"))
-    text, _, _ = convert(path, "onnx")
-    again = yaml.safe_load(text)["weights"]
-    assert again["linear_before_reset"] == 0
-    assert np.array_equal(np.array(again["B"]), onnx_form["B"])
-
-
-def test_convert_to_keras_keeps_reset_after_false_from_linear_before_reset(tmp_path):
-    rng = np.random.default_rng(12)
-    path = write(tmp_path / "onnx0.yaml", case_data(gru_onnx(rng, linear_before_reset=0),
-                                                    "onnx", rng, cell="gru"))
-    text, _, _ = convert(path, "keras")
-    old, new = path.read_text().splitlines(), text.splitlines()
-    added = [line for line in new if line.startswith("reset_after")]
-    assert added == ["reset_after: false   # as the onnx layout had it; added by lstm-verify "
-                     "convert"]
-    assert new[new.index(added[0]) + 1] == "weights:"          # just before the weights
-    assert [line for line in old if not line.startswith(" ")] == \
-        [line for line in new if not line.startswith(" ") and line not in added]
-    assert load_case(path).bias.shape == (9,)
-    after = write(tmp_path / "onnx1.yaml", case_data(gru_onnx(rng, linear_before_reset=1),
-                                                     "onnx", rng, cell="gru"))
-    assert "reset_after" not in convert(after, "keras")[0]    # Keras's default: nothing to add
-
-
-@pytest.mark.parametrize("cell,to,why", [
-    ("gru", "cudnn", "cannot convert to cudnn: the cudnn layout is for LSTM weights only; a "
-                     "GRU has the layouts keras, pytorch, onnx"),
-    ("simple_rnn", "tf1", "cannot convert to tf1: the tf1 layout is for LSTM weights only; a "
-                          "SimpleRNN has the layouts keras, pytorch, onnx"),
-    ("gru-before", "pytorch", "cannot convert to pytorch: PyTorch's GRU is reset_after true: "
-                              "n = tanh(W_in·x + b_in + r·(W_hn·h + b_hn)) applies the reset "
-                              "gate after the recurrent matmul, so a GRU with reset_after "
-                              "false has no PyTorch form (its ONNX form is "
-                              "linear_before_reset: 0)"),
-])
-def test_convert_refuses_a_layout_the_cell_cannot_have(tmp_path, cell, to, why):
-    rng = np.random.default_rng(13)
-    options = {"reset_after": False} if cell == "gru-before" else {}
-    cell = cell.split("-")[0]
-    w = random_keras(rng, cell=cell, reset_after=not options)
-    path = write(tmp_path / "case.yaml", case_data(layouts.export("keras", w), "keras", rng,
-                                                   cell=cell, **options))
-    with pytest.raises(CaseError) as info:
-        convert(path, to)
-    assert str(info.value) == f"{path}: {why}"
-
-
-def test_convert_a_gru_on_the_command_line(tmp_path):
-    rng = np.random.default_rng(14)
-    w = random_keras(rng, cell="gru")
-    source = write(tmp_path / "gru.yaml", case_data(layouts.export("keras", w), "keras", rng,
-                                                    cell="gru"))
-    done = run_cli("convert", source, "--to", "pytorch", "-o", tmp_path / "torch.yaml")
-    assert done.returncode == 0, done.stderr
-    assert "gate h (n): weight_ih[6:9] = kernel[:, 6:9]^T" in done.stderr
-    assert "read back: the same Keras kernel, recurrent_kernel and bias, exactly" in done.stderr
-    text = (tmp_path / "torch.yaml").read_text()
-    assert "layout: pytorch   # gates r, z, n; converted from keras" in text
-    assert "weight_ih:   # 9x2: [3*hidden_size, input_size], rows r, z, n" in text
-    refused = run_cli("convert", source, "--to", "tf1")
-    assert refused.returncode == 2 and "Traceback" not in refused.stderr
-    assert "the tf1 layout is for LSTM weights only" in refused.stderr
