@@ -130,7 +130,7 @@ def parse_case(data, path, lines=None, max_values=MAX_VALUES):
         kernel=None, recurrent_kernel=None, lines=r.lines,
     )
     case.kernel, case.recurrent_kernel, case.bias = parse_weights(
-        r, data["weights"], case, data.get("units"))
+        r, data["weights"], case, data.get("units"), data.get("reset_after"))
     _mask(r, data, case)
     _initial_state(r, data, case)
     _tolerance(r, data, case)

@@ -22,20 +22,6 @@ from .files import write_atomic
 from .yaml_source import MAX_VALUES, float_text, load_yaml
 
 INLINE_MAX = 256   # as extract: a converted weight array larger than this goes to the .npz
-SHAPES = {
-    "kernel": "[input_dim, 4*units], blocks i, f, c, o",
-    "recurrent_kernel": "[units, 4*units], blocks i, f, c, o",
-    "bias": "[4*units], blocks i, f, c, o",
-    "weight_ih": "[4*hidden_size, input_size], rows i, f, g, o",
-    "weight_hh": "[4*hidden_size, hidden_size], rows i, f, g, o",
-    "bias_ih": "[4*hidden_size]", "bias_hh": "[4*hidden_size]",
-    "W": "[num_directions, 4*hidden_size, input_size], rows i, o, f, c",
-    "R": "[num_directions, 4*hidden_size, hidden_size], rows i, o, f, c",
-    "B": "[num_directions, 8*hidden_size] = [Wb, Rb]",
-}
-TF1_SHAPES = {"kernel": "[input_dim + units, 4*units]: rows x then h, blocks i, j, f, o",
-              "bias": "[4*units], blocks i, j, f, o"}
-
 
 def number(value):
     """A float as YAML text that reads back to exactly the same float."""
@@ -65,22 +51,22 @@ def _block_list(array, indent):
     return lines
 
 
-def weights_block(layout, arrays, source, references=None):
+def weights_block(layout, arrays, source, cell, reset_after, references=None):
     """The ``weights:`` block (YAML text) holding ``arrays`` (key -> array) in ``layout``;
     a key in ``references`` (key -> .npz entry name) is written as ``npz:NAME``."""
     references = references or {}
     lines = ["weights:"]
     if layout != "keras":
-        lines.append(f"  layout: {layout}   # gates {layouts.GATE_NAMES[layout]}; converted "
-                     f"from {source} by lstm-verify convert")
-    shapes = {**SHAPES, **TF1_SHAPES} if layout == "tf1" else SHAPES
+        blocks = layouts.own_names(cell, layout)
+        blocks = f"gates {blocks}" if cell.gates else f"block {blocks}"
+        lines.append(f"  layout: {layout}   # {blocks}; converted from {source} by "
+                     "lstm-verify convert")
+    meanings = layouts.meanings(layout, cell, reset_after)
     for key, value in arrays.items():
         value = np.asarray(value, dtype=float)
-        meaning = shapes.get(key, "[units, input_dim]" if key[:2] == "W_" else
-                             "[units, units]" if key[:2] == "R_" else "[units]")
-        comment = f"   # {'x'.join(map(str, value.shape))}: {meaning}" if value.ndim else ""
-        if key == "forget_bias":
-            comment = "   # added to f's pre-activation at run time (already in bias if 0)"
+        meaning = meanings.get(key, "")
+        comment = (f"   # {'x'.join(map(str, value.shape))}: {meaning}" if value.ndim
+                   else f"   # {meaning}")
         if key in references:
             lines.append(f"  {key}: npz:{references[key]}{comment}")
         elif value.ndim <= 1:
@@ -89,7 +75,6 @@ def weights_block(layout, arrays, source, references=None):
             lines.append(f"  {key}:{comment}")
             lines += _block_list(value, 4)
     return "\n".join(lines) + "\n"
-
 
 def block_span(text, name):
     """(first line, end line) of a top-level key's block, 0-based, end exclusive, or None.
@@ -123,8 +108,9 @@ def source_weights(path, max_values=MAX_VALUES):
     if layout == "keras":
         keys = "textbook" if any(k not in ("kernel", "recurrent_kernel", "bias", "layout")
                                  for k in weights) else "keras"
-        return case, layouts.Weights(case.kernel, case.recurrent_kernel, case.bias), keys, raw
-    return case, layouts.parse(r, weights, case, data.get("units"), layout), layout, raw
+        return case, layouts.Weights.of_case(case), keys, raw
+    w = layouts.parse(r, weights, case, data.get("units"), layout, data.get("reset_after"))
+    return case, w, layout, raw
 
 
 def convert(path, to, forget_bias=0.0, max_values=MAX_VALUES, npz_out=None):
@@ -138,16 +124,23 @@ def convert(path, to, forget_bias=0.0, max_values=MAX_VALUES, npz_out=None):
     if to not in layouts.LAYOUTS:
         raise CaseError(f"--to is '{to}', expected one of {', '.join(layouts.LAYOUTS)}")
     case, w, source, raw = source_weights(path, max_values)
+    why = layouts.unsupported(case.cell, to, case.reset_after)
+    if why:
+        raise CaseError(f"cannot convert to {to}: {why}", path)
     if forget_bias and not case.use_bias:
         raise CaseError("--forget-bias needs a bias, but the case has use_bias: false", path)
     arrays = layouts.export(to, w, forget_bias=forget_bias)
     with open(path, encoding="utf-8", newline="") as handle:
         text = handle.read()
-    inline = replace_block(text, "weights", weights_block(to, arrays, source))
-    two = w.bias_h is not None
+    text = _keep_reset_after(text, case, to, source, raw)
+
+    def block(references=None):
+        return weights_block(to, arrays, source, case.cell, case.reset_after, references)
+
+    inline = replace_block(text, "weights", block())
     mapping = [] if source in ("keras", "textbook") else layouts.mapping_lines(
-        source, case.input_dim, case.units, case.use_bias, two)   # read: the same equalities
-    mapping += layouts.mapping_lines(to, case.input_dim, case.units, case.use_bias, two)
+        source, w)   # read: the same equalities
+    mapping += layouts.mapping_lines(to, w)
     mapping += _check_exact(case, inline, path, max_values, forget_bias)
     if "arrays" not in raw:
         return inline, mapping, None
@@ -161,10 +154,25 @@ def convert(path, to, forget_bias=0.0, max_values=MAX_VALUES, npz_out=None):
         if np.size(value) > INLINE_MAX:
             names[key] = _free_name(f"{to}_{key}", entries)
             entries[names[key]] = np.asarray(value, dtype=float)
-    new_text = replace_block(text, "weights", weights_block(to, arrays, source, names))
+    new_text = replace_block(text, "weights", block(names))
     new_text = replace_value(new_text, "arrays", Path(npz_out).name)
     held = ", ".join(sorted(entries)) or "no entries (the case references none)"
     return new_text, mapping + [f"{Path(npz_out).name}: {held}"], entries
+
+
+def _keep_reset_after(text, case, to, source, raw):
+    """A GRU whose source layout said reset_after (ONNX's linear_before_reset: 0) keeps
+    it in Keras's layout, which does not: as a top-level reset_after line before
+    ``weights:``, where Keras's default would otherwise read it wrongly."""
+    default = case.cell.options.get("reset_after")
+    if (default is None or "reset_after" in raw or case.reset_after == default
+            or layouts.LAYOUTS[to].RESET_AFTER is not None):
+        return text
+    start, _ = block_span(text, "weights")
+    lines = text.splitlines(keepends=True)
+    line = (f"reset_after: {str(case.reset_after).lower()}   # as the {source} layout had it; "
+            "added by lstm-verify convert\n")
+    return "".join(lines[:start]) + line + "".join(lines[start:])
 
 
 def replace_block(text, name, block):
@@ -194,6 +202,8 @@ def _free_name(name, taken):
 def _check_exact(case, new_text, path, max_values, forget_bias):
     """Read the converted case back: its Keras matrices must equal the original's."""
     again = parse_case(yaml.safe_load(new_text), path, max_values=max_values)
+    if again.reset_after != case.reset_after:
+        raise AssertionError("conversion changed reset_after: a bug")
     pairs = [(case.kernel, again.kernel), (case.recurrent_kernel, again.recurrent_kernel),
              (case.bias, again.bias)]
     worst = max(0.0 if a is None else float(np.max(np.abs(a - b))) for a, b in pairs)

@@ -1,19 +1,22 @@
-"""Other implementations of the same LSTM, run on a case and compared with the reference.
+"""Other implementations of the same cell, run on a case and compared with the reference.
 
 ``verify --against keras,torch,onnxruntime,keras-jax,keras-torch``:
 
-- ``torch``: ``torch.nn.LSTM`` with the weights in PyTorch's layout (layouts.py);
+- ``torch``: torch.nn's counterpart of the case's Keras layer (``LSTM``, ``GRU`` — Keras's
+  reset_after true —, ``RNN``) with the weights in PyTorch's layout (layouts/);
   go_backwards is the input flipped in time (Keras then returns the outputs in that
   processing order, as torch does for the flipped input); a right-padding mask with
   zero_output_for_mask is a packed sequence.
-- ``onnxruntime``: a one-node ONNX ``LSTM`` model built with onnx.helper and run by
-  ONNX Runtime (onnx_engine.py); go_backwards is ``direction: reverse`` (ONNX keeps Y in
-  input order, so Y is flipped back into Keras's processing order).
+- ``onnxruntime``: a one-node ONNX ``LSTM``, ``GRU`` or ``RNN`` model built with
+  onnx.helper and run by ONNX Runtime (onnx_engine.py); go_backwards is ``direction:
+  reverse`` (ONNX keeps Y in input order, so Y is flipped back into Keras's processing
+  order).
 - ``keras-jax``, ``keras-torch``: Keras itself on another backend, in a subprocess with
   KERAS_BACKEND set (keras_backends.py).
 
-None of these imports TensorFlow.  Each gives the final h, c and the sequence; where an
-engine cannot express a case (an activation torch's LSTM does not have, a mask) it is
+None of these imports TensorFlow.  Each gives the cell's final states (h, and c for
+the LSTM) and the sequence; where an engine cannot express a case (an activation
+torch's module does not have, a GRU with reset_after false in torch, a mask) it is
 skipped with the reason, never approximated.
 """
 
@@ -25,7 +28,7 @@ import numpy as np
 from . import layouts
 from .compare import KERAS_FLOOR
 from .errors import CaseError
-from .onnx_engine import onnx_unsupported, right_padded_lengths, run_onnxruntime
+from .onnx_engine import onnx_op, onnx_unsupported, right_padded_lengths, run_onnxruntime
 
 ENGINES = ("keras", "torch", "onnxruntime", "keras-jax", "keras-torch")
 NEEDS = {"torch": ("torch",), "onnxruntime": ("onnx", "onnxruntime"),
@@ -36,7 +39,8 @@ EXTRA = {"torch": "torch", "onnxruntime": "onnx", "keras-jax": "jax", "keras-tor
 @dataclass
 class Outcome:
     """One engine on one case. ``status``: pass, fail, skipped (absent, or the case is
-    beyond it) or error (it crashed). ``max_abs_diff``: h, c, sequence vs the reference."""
+    beyond it) or error (it crashed). ``max_abs_diff``: each of the cell's states and
+    the sequence vs the reference."""
 
     engine: str
     status: str
@@ -70,46 +74,76 @@ def missing_modules(engine):
 
 # ------------------------------------------------------------------------- torch
 
+@dataclass(frozen=True)
+class TorchModule:
+    """torch.nn's counterpart of a Keras layer and what it can compute."""
+
+    name: str              # torch.nn.<name>
+    activations: dict      # the case's option -> the values torch has for it
+    computes: str          # those, in words
+
+
+# by Keras layer (Cell.keras_layer); nn.GRU is Keras's reset_after true (layouts/pytorch.py)
+TORCH = {"LSTM": TorchModule("LSTM", {"activation": ("tanh",),
+                                      "recurrent_activation": ("sigmoid",)},
+                             "sigmoid gates and tanh only"),
+         "GRU": TorchModule("GRU", {"activation": ("tanh",),
+                                    "recurrent_activation": ("sigmoid",)},
+                            "sigmoid gates and tanh only"),
+         "SimpleRNN": TorchModule("RNN", {"activation": ("tanh", "relu")},
+                                  "tanh or relu only (its nonlinearity)")}
+
+
 def torch_unsupported(case):
-    if (case.activation, case.recurrent_activation) != ("tanh", "sigmoid"):
-        return ("torch.nn.LSTM computes sigmoid gates and tanh only; this case has "
-                f"activation={case.activation or 'linear'}, recurrent_activation="
-                f"{case.recurrent_activation or 'linear'}")
+    module = TORCH[case.cell.keras_layer]
+    if any(getattr(case, key) not in values for key, values in module.activations.items()):
+        given = ", ".join(f"{key}={getattr(case, key) or 'linear'}"
+                          for key in module.activations)
+        return f"torch.nn.{module.name} computes {module.computes}; this case has {given}"
+    why = layouts.unsupported(case.cell, "pytorch", case.reset_after)
+    if why:
+        return why
     if case.mask is not None and not case.mask.all() and right_padded_lengths(case) is None:
-        return ("torch.nn.LSTM has no per-step mask; packed sequences express only right "
-                "padding (true... then false..., at least one true) with "
+        return (f"torch.nn.{module.name} has no per-step mask; packed sequences express only "
+                "right padding (true... then false..., at least one true) with "
                 "zero_output_for_mask: true and no go_backwards, and this mask is beyond that")
     return None
 
 
 def run_torch(case):
-    """(h (B, U), c (B, U), sequence (B, T, U), version) from torch.nn.LSTM."""
+    """({state: (B, U)}, sequence (B, T, U), version) from the torch.nn module."""
     import torch
 
     dtype = torch.float64 if case.dtype == "float64" else torch.float32
-    lstm = torch.nn.LSTM(case.input_dim, case.units, bias=case.use_bias, batch_first=True,
-                         dtype=dtype)
-    params = layouts.export("pytorch", layouts.Weights(case.kernel, case.recurrent_kernel,
-                                                       case.bias))
+    module = TORCH[case.cell.keras_layer]
+    options = {"nonlinearity": case.activation} if module.name == "RNN" else {}
+    net = getattr(torch.nn, module.name)(case.input_dim, case.units, bias=case.use_bias,
+                                         batch_first=True, dtype=dtype, **options)
+    params = layouts.export("pytorch", layouts.Weights.of_case(case))
+    states = case.cell.states
     with torch.no_grad():
         for key, value in params.items():
-            getattr(lstm, f"{key}_l0").copy_(torch.tensor(value, dtype=dtype))
+            getattr(net, f"{key}_l0").copy_(torch.tensor(value, dtype=dtype))
         # Keras's go_backwards reads x_T first and returns outputs in that order: the
-        # same as a forward LSTM over the time-reversed input
+        # same as a forward pass over the time-reversed input
         x = case.inputs[:, ::-1] if case.go_backwards else case.inputs
-        state = tuple(torch.tensor(s[None], dtype=dtype) for s in (case.h0, case.c0))
+        initial = tuple(torch.tensor(case.initial_state[s][None], dtype=dtype)
+                        for s in states)                     # each (1, B, U)
+        initial = initial if len(initial) > 1 else initial[0]   # LSTM (h, c); else h
         x = torch.tensor(x.copy(), dtype=dtype)
         if case.mask is None or case.mask.all():
-            sequence, (h, c) = lstm(x, state)   # (B, T, U)
+            sequence, final = net(x, initial)   # (B, T, U)
         else:   # right padding: a packed batch, zeros past each sequence's end
             pack = torch.nn.utils.rnn
             lengths = torch.tensor(right_padded_lengths(case))
-            packed, (h, c) = lstm(pack.pack_padded_sequence(x, lengths, batch_first=True,
-                                                            enforce_sorted=False), state)
+            packed, final = net(pack.pack_padded_sequence(x, lengths, batch_first=True,
+                                                          enforce_sorted=False), initial)
             sequence, _ = pack.pad_packed_sequence(packed, batch_first=True,
                                                    total_length=case.steps)
+    final = final if isinstance(final, tuple) else (final,)
     as64 = lambda t: t.detach().numpy().astype(np.float64)
-    return as64(h[0]), as64(c[0]), as64(sequence), f"torch {torch.__version__}"
+    return ({s: as64(f[0]) for s, f in zip(states, final)}, as64(sequence),
+            f"torch {torch.__version__}")
 
 
 # ------------------------------------------------------------------------- running
@@ -120,18 +154,25 @@ def engine_tolerance(case, dtype):
     return max(case.atol, floor["atol"]), max(case.rtol, floor["rtol"])
 
 
-def judge_engine(engine, case, reference, h, c, sequence, version, dtype):
+def judge_engine(engine, case, reference, final, sequence, version, dtype):
+    """An engine's final states ({state: (B, U)}) and sequence against the reference."""
     atol, rtol = engine_tolerance(case, dtype)
     diffs, ok = {}, True
-    for name, got, want in (("h", h, reference.final_h), ("c", c, reference.final_c),
-                            ("sequence", sequence, reference.sequence)):
+    for name, got, want in compared(final, sequence, reference):
         got = np.asarray(got, dtype=np.float64).reshape(want.shape)
         with np.errstate(invalid="ignore"):
             diffs[name] = float(np.max(np.abs(got - want)))
             ok &= bool(np.all(np.abs(got - want) <= atol + rtol * np.abs(want)))
-    note = ("ran in float32 (ONNX Runtime's CPU LSTM has no float64); float32 tolerance"
-            if dtype != case.dtype else "")
+    note = (f"ran in float32 (ONNX Runtime's CPU {onnx_op(case)} has no float64); float32 "
+            "tolerance" if dtype != case.dtype else "")
     return Outcome(engine, "pass" if ok else "fail", note, version, diffs)
+
+
+def compared(final, sequence, reference):
+    """(name, engine's value, reference's) for each of the cell's states, then the
+    sequence: what an engine outcome lists."""
+    pairs = [(s, final[s], reference.final[s]) for s in reference.cell.states]
+    return pairs + [("sequence", sequence, reference.sequence)]
 
 
 class Runner:
@@ -155,17 +196,17 @@ class Runner:
             return Outcome(engine, "skipped", f"cannot express this case: {why}")
         try:
             if engine == "torch":
-                h, c, seq, version = run_torch(case)
+                final, seq, version = run_torch(case)
                 dtype = case.dtype
             elif engine == "onnxruntime":
-                h, c, seq, version = run_onnxruntime(case)
+                final, seq, version = run_onnxruntime(case)
                 dtype = "float32"
             else:
-                h, c, seq, version = self._worker(engine).run(case)
+                final, seq, version = self._worker(engine).run(case)
                 dtype = case.dtype
         except Exception as exc:   # an engine's own failure is reported, not hidden
             return Outcome(engine, "error", f"{type(exc).__name__}: {exc}")
-        return judge_engine(engine, case, reference, h, c, seq, version, dtype)
+        return judge_engine(engine, case, reference, final, seq, version, dtype)
 
     def _worker(self, engine):
         """The engine's Keras worker; one that failed to start is not retried per case."""
@@ -196,10 +237,9 @@ class Runner:
 
 def keras_outcome(result):
     """The verifier's own Keras run (TensorFlow), in the same terms as the other engines."""
-    ref, ker = result.reference, result.keras
     diffs = {}
-    for name, got, want in (("h", ker.final_h, ref.final_h), ("c", ker.final_c, ref.final_c),
-                            ("sequence", ker.sequence, ref.sequence)):
+    for name, got, want in compared(result.keras.final, result.keras.sequence,
+                                    result.reference):
         with np.errstate(invalid="ignore"):
             diffs[name] = float(np.max(np.abs(got - want)))
     bad = any(m.between == "keras-reference" for m in result.mismatches)

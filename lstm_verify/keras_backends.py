@@ -3,11 +3,13 @@
 Keras picks its backend once, at import, and this process already runs it on
 TensorFlow; so each other backend gets one long-lived worker process
 (``python -m lstm_verify.keras_backends BACKEND``) that reads one case per line as
-JSON on stdin and answers one line of JSON on stdout: the layer's final h, c and
-sequence from ``keras.layers.LSTM(return_sequences=True, return_state=True)``.
-JSON floats are Python's exact repr, so the worker gets the very same weights.
+JSON on stdin and answers one line of JSON on stdout: the final states and the
+sequence from the case's own layer (``keras.layers.LSTM``, ``GRU`` or ``SimpleRNN``,
+with return_sequences=True, return_state=True).  JSON floats are Python's exact repr,
+so the worker gets the very same weights.
 """
 
+import contextlib
 import json
 import os
 import subprocess
@@ -16,16 +18,22 @@ import tempfile
 
 import numpy as np
 
-OPTIONS = ("units", "activation", "recurrent_activation", "use_bias", "go_backwards",
-           "zero_output_for_mask", "dtype")
+OPTIONS = ("units", "activation", "use_bias", "go_backwards", "zero_output_for_mask",
+           "dtype")
 
 
 def case_message(case):
-    """A case as one JSON-able dict: options and arrays (nested lists of floats)."""
-    message = {key: getattr(case, key) for key in OPTIONS}
-    for key in ("inputs", "kernel", "recurrent_kernel", "bias", "mask", "h0", "c0"):
+    """A case as one JSON-able dict: its layer, options and arrays (nested lists)."""
+    cell = case.cell
+    options = {key: getattr(case, key) for key in OPTIONS}
+    if cell.has_recurrent_activation:
+        options["recurrent_activation"] = case.recurrent_activation
+    options.update({key: getattr(case, key) for key in cell.options})   # reset_after
+    message = {"layer": cell.keras_layer, "states": list(cell.states), "options": options}
+    for key in ("inputs", "kernel", "recurrent_kernel", "bias", "mask"):
         value = getattr(case, key)
         message[key] = None if value is None else np.asarray(value).tolist()
+    message["initial_state"] = {s: v.tolist() for s, v in case.initial_state.items()}
     return message
 
 
@@ -36,8 +44,6 @@ class Worker:
         self.backend = backend
         self.log = tempfile.TemporaryFile(mode="w+")   # the worker's stderr, for errors
         env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
-        if backend == "jax":   # without it jax turns float64 arrays into float32, silently
-            env["JAX_ENABLE_X64"] = "1"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "lstm_verify.keras_backends", backend],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True,
@@ -57,12 +63,12 @@ class Worker:
         return answer
 
     def run(self, case):
-        """(h (B, U), c (B, U), sequence (B, T, U), version) for ``case``."""
+        """({state: (B, U)}, sequence (B, T, U), version) for ``case``."""
         self.process.stdin.write(json.dumps(case_message(case)) + "\n")
         self.process.stdin.flush()
         answer = self._read()
-        return (np.array(answer["h"]), np.array(answer["c"]), np.array(answer["sequence"]),
-                self.version)
+        final = {s: np.array(v) for s, v in answer["final"].items()}
+        return final, np.array(answer["sequence"]), self.version
 
     def close(self):
         if self.process.poll() is None:
@@ -74,25 +80,35 @@ class Worker:
         self.log.close()
 
 
+def _precision(backend, dtype):
+    """jax computes float64 only with x64 on (else it turns float64 arrays into float32,
+    silently); and with x64 on, Keras's jax GRU (3.15, the no-bias path of
+    backend.jax.rnn.gru) makes float64 zeros for a float32 layer.  So x64 is on for
+    float64 cases only."""
+    if backend != "jax":
+        return contextlib.nullcontext()
+    import jax
+    return jax.enable_x64(dtype == "float64")
+
+
 def _run_layer(keras, message):
-    dtype = message["dtype"]
+    options = message["options"]
+    dtype = options["dtype"]
     inputs = np.array(message["inputs"], dtype=dtype)
-    layer = keras.layers.LSTM(
-        units=message["units"], activation=message["activation"],
-        recurrent_activation=message["recurrent_activation"], use_bias=message["use_bias"],
-        go_backwards=message["go_backwards"], dtype=dtype,
-        zero_output_for_mask=message["zero_output_for_mask"],
-        return_sequences=True, return_state=True)
+    layer = getattr(keras.layers, message["layer"])(**options, return_sequences=True,
+                                                    return_state=True)
     layer.build(inputs.shape)
     weights = [message["kernel"], message["recurrent_kernel"]]
-    weights += [message["bias"]] if message["use_bias"] else []
+    weights += [message["bias"]] if options["use_bias"] else []
     layer.set_weights([np.array(w, dtype=dtype) for w in weights])
-    kwargs = {"initial_state": [np.array(message[k], dtype=dtype) for k in ("h0", "c0")]}
+    states = message["states"]
+    kwargs = {"initial_state": [np.array(message["initial_state"][s], dtype=dtype)
+                                for s in states]}
     if message["mask"] is not None:
         kwargs["mask"] = np.array(message["mask"], dtype=bool)
-    sequence, h, c = (keras.ops.convert_to_numpy(v).astype(np.float64).tolist()
-                      for v in layer(inputs, **kwargs))
-    return {"h": h, "c": c, "sequence": sequence}
+    sequence, *final = (keras.ops.convert_to_numpy(v).astype(np.float64).tolist()
+                        for v in layer(inputs, **kwargs))
+    return {"final": dict(zip(states, final)), "sequence": sequence}
 
 
 def main(backend):
@@ -115,7 +131,9 @@ def main(backend):
     answers.flush()
     for line in sys.stdin:
         try:
-            answer = _run_layer(keras, json.loads(line))
+            message = json.loads(line)
+            with _precision(backend, message["options"]["dtype"]):
+                answer = _run_layer(keras, message)
         except Exception as exc:
             answer = {"error": f"Keras on {backend}: {type(exc).__name__}: {exc}"}
         answers.write(json.dumps(answer) + "\n")

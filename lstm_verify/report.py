@@ -133,12 +133,12 @@ def _render_engines(console, result):
     if not result.engines:
         return
     table = Table(title="engines vs the reference (max |diff|)", title_justify="left")
-    for column in ("engine", "h", "c", "sequence", "", "version / note"):
-        table.add_column(column, justify="right" if column in ("h", "c", "sequence") else
-                         "left")
+    compared = result.case.cell.states + ("sequence",)   # what engines.compared lists
+    for column in ("engine", *compared, "", "version / note"):
+        table.add_column(column, justify="right" if column in compared else "left")
     for o in result.engines:
         diffs = [f"{o.max_abs_diff[q]:.2g}" if q in o.max_abs_diff else "-"
-                 for q in ("h", "c", "sequence")]
+                 for q in compared]
         table.add_row(o.engine, *diffs, ENGINE_MARK[o.status],
                       escape(" ".join(p for p in (o.version, o.note) if p)))
     console.print(table)

@@ -10,18 +10,22 @@ from .checks import describe
 WEIGHT_KEYS = ("kernel", "recurrent_kernel", "bias")
 
 
-def parse_weights(r, weights, case, units_given):
-    """(kernel, recurrent_kernel, bias) from a case's ``weights`` mapping."""
+def parse_weights(r, weights, case, units_given, reset_after_given=None):
+    """(kernel, recurrent_kernel, bias) from a case's ``weights`` mapping.
+    ``reset_after_given``: the case's top-level reset_after, or None when it has none;
+    a layout that fixes it (PyTorch's GRU, ONNX's linear_before_reset) then sets
+    ``case.reset_after``."""
     if not isinstance(weights, dict):
         raise r.fail("weights", f"is {describe(weights)}, expected a mapping with kernel, "
                      "recurrent_kernel and bias")
     layout = weights.get("layout", "keras")
-    if layout != "keras":  # another framework's names, shapes and gate order (layouts.py)
+    if layout != "keras":  # another framework's names, shapes and gate order (layouts/)
         from . import layouts
-        if layout not in layouts.LAYOUTS:
+        if not isinstance(layout, str) or layout not in layouts.LAYOUTS:
             raise r.fail("weights.layout", f"is {describe(layout)}, expected one of "
-                         f"{', '.join(layouts.LAYOUTS)}")
-        w = layouts.parse(r, weights, case, units_given, layout)
+                         f"{', '.join(case.cell.layouts)}")
+        w = layouts.parse(r, weights, case, units_given, layout, reset_after_given)
+        case.reset_after = w.reset_after
         case.weight_form = layout
         return w.kernel, w.recurrent_kernel, w.keras_bias()
     weights = {k: v for k, v in weights.items() if k != "layout"}

@@ -1,33 +1,36 @@
-"""Other engines (engines.py, keras_backends.py): real torch.nn.LSTM, real ONNX Runtime and
-Keras on other backends agree with the reference; cases they cannot express are skipped
-with the reason; `verify --against` end to end, including engines that are not installed."""
+"""Other engines (engines.py, onnx_engine.py, keras_backends.py): real torch.nn.LSTM/GRU/RNN,
+real ONNX Runtime and Keras on other backends agree with the reference for every cell;
+cases they cannot express are skipped with the reason.  `verify --against` end to end is
+in test_verify_against.py."""
 
 import copy
-import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from conftest import CASES, ROOT
+from conftest import CASES
 
-from lstm_verify import engines, reference
+from lstm_verify import cells, engines, reference
 from lstm_verify.case import load_case, parse_case
 from lstm_verify.errors import CaseError
 
+CELLS = tuple(cells.CELLS)
 
-def random_case(seed, F=2, U=3, T=4, B=2, **options):
-    """A case with asymmetric random weights, inputs and initial state."""
+
+def random_case(seed, F=2, U=3, T=4, B=2, cell="lstm", **options):
+    """A case of ``cell`` with asymmetric random weights, inputs and initial state."""
     rng = np.random.default_rng(seed)
+    c = cells.get(cell)
+    n = len(c.blocks)
     data = {"inputs": rng.normal(size=(B, T, F)).tolist(),
-            "initial_state": {"h": rng.normal(size=(B, U)).tolist(),
-                              "c": rng.normal(size=(B, U)).tolist()},
-            "weights": {"kernel": rng.normal(size=(F, 4 * U)).tolist(),
-                        "recurrent_kernel": rng.normal(size=(U, 4 * U)).tolist()},
+            "initial_state": {s: rng.normal(size=(B, U)).tolist() for s in c.states},
+            "weights": {"kernel": rng.normal(size=(F, n * U)).tolist(),
+                        "recurrent_kernel": rng.normal(size=(U, n * U)).tolist()},
             **options}
+    if cell != "lstm":
+        data["cell"] = cell
     if options.get("use_bias", True):
-        data["weights"]["bias"] = rng.normal(size=4 * U).tolist()
+        shape, _ = c.bias_shape(U, options.get("reset_after", True))
+        data["weights"]["bias"] = rng.normal(size=shape).tolist()
     return parse_case(data, f"random-{seed}.yaml")
 
 
@@ -43,72 +46,93 @@ VARIANTS = [dict(), dict(dtype="float64"), dict(go_backwards=True), dict(use_bia
             dict(go_backwards=True, dtype="float64", B=1, T=6)]
 
 
-@pytest.mark.parametrize("options", VARIANTS, ids=lambda o: ",".join(o) or "default")
-def test_torch_agrees_with_the_reference(options):
+def variant_id(value):
+    return ",".join(f"{k}={v}" for k, v in value.items()) or "default" \
+        if isinstance(value, dict) else value
+
+
+CELL_VARIANTS = [(cell, options) for cell in CELLS for options in VARIANTS]
+# ONNX's GRU has linear_before_reset; torch's has no reset_after false (skipped, below)
+GRU_BEFORE = [("gru", dict(reset_after=False)), ("gru", dict(reset_after=False, use_bias=False))]
+
+
+@pytest.mark.parametrize("cell,options", CELL_VARIANTS, ids=variant_id)
+def test_torch_agrees_with_the_reference(cell, options):
     pytest.importorskip("torch")
-    case = random_case(1, **options)
+    case = random_case(1, cell=cell, **options)
     result = outcome("torch", case)
     assert result.status == "pass", result
     tight = 1e-12 if case.dtype == "float64" else 1e-5
     assert max(result.max_abs_diff.values()) < tight
+    assert list(result.max_abs_diff) == [*case.cell.states, "sequence"]
     assert result.version.startswith("torch ")
 
 
-@pytest.mark.parametrize("options", VARIANTS, ids=lambda o: ",".join(o) or "default")
-def test_onnxruntime_agrees_with_the_reference(options):
+@pytest.mark.parametrize("cell,options", CELL_VARIANTS + GRU_BEFORE, ids=variant_id)
+def test_onnxruntime_agrees_with_the_reference(cell, options):
     pytest.importorskip("onnxruntime")
-    result = outcome("onnxruntime", random_case(2, **options))
+    case = random_case(2, cell=cell, **options)
+    result = outcome("onnxruntime", case)
     assert result.status == "pass", result
     assert max(result.max_abs_diff.values()) < 1e-5
+    assert list(result.max_abs_diff) == [*case.cell.states, "sequence"]
     if options.get("dtype") == "float64":
         assert "ran in float32" in result.note
 
 
-@pytest.mark.parametrize("act,rec", [(None, "hard_sigmoid"), ("relu", "sigmoid"),
-                                     ("elu", "hard_sigmoid"), ("softsign", None),
-                                     ("leaky_relu", "sigmoid"), ("softplus", "hard_sigmoid"),
-                                     ("tanh", None)])
-def test_onnxruntime_activations_match_keras_definitions(act, rec):
+@pytest.mark.parametrize("cell,act,rec", [
+    ("lstm", None, "hard_sigmoid"), ("lstm", "relu", "sigmoid"), ("lstm", "elu", "hard_sigmoid"),
+    ("lstm", "softsign", None), ("lstm", "leaky_relu", "sigmoid"),
+    ("lstm", "softplus", "hard_sigmoid"), ("lstm", "tanh", None),
+    ("gru", "elu", "hard_sigmoid"), ("gru", None, "leaky_relu"),
+    ("simple_rnn", "hard_sigmoid", None), ("simple_rnn", None, None),
+    ("simple_rnn", "leaky_relu", None)])
+def test_onnxruntime_activations_match_keras_definitions(cell, act, rec):
     """HardSigmoid needs alpha 1/6 (Keras 3, not ONNX's default 0.2) and ONNX Runtime
     reads activation_alpha only for activations that take one: both would show here."""
     pytest.importorskip("onnxruntime")
-    case = random_case(3, activation=act, recurrent_activation=rec)
+    options = {} if cell == "simple_rnn" else {"recurrent_activation": rec}
+    case = random_case(3, cell=cell, activation=act, **options)
     result = outcome("onnxruntime", case)
     assert result.status == "pass", result
 
 
-def test_a_gate_order_slip_in_an_engine_would_be_caught():
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_a_gate_order_slip_in_an_engine_would_be_caught(cell):
     """Feed torch the kernel with two gate blocks swapped: it must disagree."""
     pytest.importorskip("torch")
-    case = random_case(4)
+    case = random_case(4, cell=cell)
     ref = reference.run(case)
     slipped = copy.copy(case)
-    blocks = np.split(case.kernel, 4, axis=1)
-    slipped.kernel = np.concatenate([blocks[0], blocks[2], blocks[1], blocks[3]], axis=1)
-    h, c, seq, version = engines.run_torch(slipped)
-    judged = engines.judge_engine("torch", case, ref, h, c, seq, version, "float32")
+    blocks = np.split(case.kernel, len(case.cell.blocks), axis=1)
+    blocks[1], blocks[2] = blocks[2], blocks[1]
+    slipped.kernel = np.concatenate(blocks, axis=1)
+    final, seq, version = engines.run_torch(slipped)
+    judged = engines.judge_engine("torch", case, ref, final, seq, version, "float32")
     assert judged.status == "fail" and judged.max_abs_diff["h"] > 1e-3
 
 
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("engine", ["torch", "onnxruntime"])
-def test_an_all_true_mask_is_no_obstacle(engine):
-    case = random_case(9, mask=[[True] * 4] * 2, go_backwards=True)
+def test_an_all_true_mask_is_no_obstacle(engine, cell):
+    case = random_case(9, cell=cell, mask=[[True] * 4] * 2, go_backwards=True)
     result = outcome(engine, case)
     if result.note.startswith("not installed"):
         pytest.skip(result.note)
     assert result.status == "pass", result
 
 
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("engine", ["torch", "onnxruntime"])
-def test_right_padded_masks_run_as_sequence_lengths(engine):
+def test_right_padded_masks_run_as_sequence_lengths(engine, cell):
     # ONNX's sequence_lens and torch's packed sequences (torch used to skip every mask)
     pytest.importorskip(engine)
     mask = [[True, True, True, False], [True, False, False, False]]
-    case = random_case(5, mask=mask, zero_output_for_mask=True)
+    case = random_case(5, cell=cell, mask=mask, zero_output_for_mask=True)
     result = outcome(engine, case)
     assert result.status == "pass", result
     assert result.max_abs_diff["sequence"] < 1e-5
-    unmasked = random_case(5, zero_output_for_mask=True)   # the mask really took effect
+    unmasked = random_case(5, cell=cell, zero_output_for_mask=True)   # the mask took effect
     assert not np.allclose(reference.run(unmasked).final_h, reference.run(case).final_h)
 
 
@@ -120,6 +144,21 @@ def test_right_padded_masks_run_as_sequence_lengths(engine):
      "only as sequence_lens: right padding"),
     (dict(mask=[[True, True, True, False]] * 2), "onnxruntime", "zero_output_for_mask"),
     (dict(activation="gelu"), "onnxruntime", "no activation matching Keras's gelu"),
+    (dict(cell="gru", reset_after=False), "torch",
+     "PyTorch's GRU is reset_after true: n = tanh(W_in·x + b_in + r·(W_hn·h + b_hn))"),
+    (dict(cell="gru", activation="relu"), "torch",
+     "torch.nn.GRU computes sigmoid gates and tanh only; this case has activation=relu, "
+     "recurrent_activation=sigmoid"),
+    (dict(cell="simple_rnn", activation="elu"), "torch",
+     "torch.nn.RNN computes tanh or relu only (its nonlinearity); this case has "
+     "activation=elu"),
+    (dict(cell="simple_rnn", activation=None), "torch", "this case has activation=linear"),
+    (dict(cell="simple_rnn", mask=[[True, False, True, True]] * 2), "torch",
+     "torch.nn.RNN has no per-step mask"),
+    (dict(cell="gru", mask=[[True, False, True, True]] * 2, zero_output_for_mask=True),
+     "onnxruntime", "ONNX's GRU expresses a mask only as sequence_lens: right padding"),
+    (dict(cell="simple_rnn", activation="gelu"), "onnxruntime",
+     "ONNX's RNN has no activation matching Keras's gelu (activation)"),
 ])
 def test_cases_an_engine_cannot_express_are_skipped_with_the_reason(options, engine, why):
     result = outcome(engine, random_case(6, **options))
@@ -137,8 +176,9 @@ def test_a_disagreeing_engine_fails_the_case():
     assert result.status == "pass"
     other = random_case(7)
     other.bias = other.bias + 0.1          # torch gets different weights: a real disagreement
-    h, c, seq, version = engines.run_torch(other)
-    bad = engines.judge_engine("torch", case, result.reference, h, c, seq, version, "float32")
+    final, seq, version = engines.run_torch(other)
+    bad = engines.judge_engine("torch", case, result.reference, final, seq, version,
+                               "float32")
     engines.apply(result, [bad])
     assert result.status == "fail"
     assert "torch disagrees with the reference" in result.verdict
@@ -171,32 +211,45 @@ def test_keras_on_another_backend_in_a_worker(backend):
     try:
         assert worker.version.startswith("Keras 3") and f"on {backend}" in worker.version
         for case in (random_case(8, mask=[[True, False, True, True]] * 2),
-                     load_case(CASES / "go-backwards.yaml")):
+                     load_case(CASES / "go-backwards.yaml"),
+                     random_case(8, cell="gru", mask=[[True, False, True, True]] * 2),
+                     random_case(8, cell="gru", reset_after=False, go_backwards=True),
+                     # jax's x64 mode broke Keras's float32 GRU without bias (3.15)
+                     random_case(8, cell="gru", use_bias=False),
+                     random_case(8, cell="simple_rnn", activation="relu")):
             ref = reference.run(case)
-            h, c, seq, version = worker.run(case)
-            judged = engines.judge_engine(f"keras-{backend}", case, ref, h, c, seq, version,
+            final, seq, version = worker.run(case)
+            judged = engines.judge_engine(f"keras-{backend}", case, ref, final, seq, version,
                                           case.dtype)
             assert judged.status == "pass", judged
+            assert list(final) == list(case.cell.states)
     finally:
         worker.close()
     assert worker.process.returncode == 0
 
 
 def test_keras_jax_worker_computes_float64_in_float64():
-    """jax keeps float64 only with JAX_ENABLE_X64; linear activations keep Keras's own
-    float32 tanh on jax (keras.ops.tanh, Keras 3.15) out of the way."""
+    """jax keeps float64 only with x64 on, which the worker turns on for float64 cases
+    only (with it on, Keras's float32 GRU without bias fails on jax): a float64 case
+    after a float32 one is float64 again.  Linear activations keep Keras's own float32
+    tanh on jax (keras.ops.tanh, Keras 3.15) out of the way."""
     pytest.importorskip("jax")
     from lstm_verify.keras_backends import Worker
 
-    case = random_case(12, dtype="float64", activation=None)
+    cases = [random_case(12, dtype="float64", activation=None),
+             random_case(12, cell="gru", use_bias=False),
+             random_case(12, cell="gru", dtype="float64", activation=None)]
     worker = Worker("jax")
     try:
-        _, c, seq, _ = worker.run(case)
+        answers = [worker.run(case) for case in cases]
     finally:
         worker.close()
-    ref = reference.run(case)
-    assert np.abs(seq - ref.sequence).max() < 1e-12
-    assert np.abs(c - ref.final_c).max() < 1e-12
+    for case, (final, seq, _) in zip(cases, answers):
+        ref = reference.run(case)
+        tight = 1e-12 if case.dtype == "float64" else 1e-5
+        assert np.abs(seq - ref.sequence).max() < tight
+        for s in case.cell.states:
+            assert np.abs(final[s] - ref.final[s]).max() < tight, s
 
 
 def test_runner_keeps_one_keras_worker_for_many_cases():
@@ -222,75 +275,3 @@ def test_a_worker_that_cannot_start_says_why():
 
     with pytest.raises(RuntimeError, match="Keras on nosuchbackend cannot start"):
         Worker("nosuchbackend")
-
-
-# ------------------------------------------------------------ the command line
-
-def cli(*args, block=()):
-    """The real CLI in a subprocess; modules in ``block`` cannot be imported there."""
-    code = ("import sys, importlib.abc\n"
-            "class Block(importlib.abc.MetaPathFinder):\n"
-            "    def find_spec(self, name, path=None, target=None):\n"
-            f"        if name.split('.')[0] in {list(block)!r}:\n"
-            "            raise ModuleNotFoundError(name)\n"
-            "sys.meta_path.insert(0, Block())\n"
-            "from lstm_verify.cli import main\n"
-            f"sys.exit(main({[str(a) for a in args]!r}))\n")
-    env = dict(os.environ, COLUMNS="250")   # one table row per line, for the asserts
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600, env=env)
-
-
-def test_verify_against_end_to_end_json():
-    pytest.importorskip("torch")
-    pytest.importorskip("onnxruntime")
-    done = cli("verify", CASES / "written-by-new.yaml", CASES / "two-steps-linear.yaml",
-               "--against", "keras,torch,onnxruntime", "--json")
-    assert done.returncode == 0, done.stderr
-    cases = json.loads(done.stdout)["cases"]
-    first = {o["engine"]: o for o in cases[0]["engines"]}
-    assert list(first) == ["keras", "torch", "onnxruntime"]
-    assert all(o["status"] == "pass" for o in first.values())
-    assert first["torch"]["max_abs_diff"]["sequence"] < 1e-5
-    second = {o["engine"]: o for o in cases[1]["engines"]}
-    assert second["torch"]["status"] == "skipped" and second["onnxruntime"]["status"] == "pass"
-
-
-def test_verify_against_absent_engines_skips_with_a_note():
-    done = cli("verify", CASES / "written-by-new.yaml", "--against", "torch,onnxruntime",
-               block=("torch", "onnxruntime"))
-    assert done.returncode == 0, done.stderr
-    rows = [" ".join(line.split()) for line in done.stdout.splitlines()]
-    assert any(row.startswith("│ torch │ - │ - │ - │ skipped │ not installed (torch missing): "
-                              "pip install 'lstm-verify[torch]'") for row in rows), rows
-    assert any("│ onnxruntime │ - │ - │ - │ skipped │ not installed (onnxruntime missing): "
-               "pip install 'lstm-verify[onnx]'" in row for row in rows), rows
-    assert any(row.startswith("│ keras │") and "✓ agrees" in row for row in rows)
-    assert "1 case: 1 passed" in rows[-1]
-
-
-def test_verify_against_keeps_tensorflow_out_of_torch_and_onnx():
-    """The engines run in a process where TensorFlow cannot be imported."""
-    pytest.importorskip("torch")
-    code = ("import sys, importlib.abc\n"
-            "class Block(importlib.abc.MetaPathFinder):\n"
-            "    def find_spec(self, name, path=None, target=None):\n"
-            "        if name.split('.')[0] == 'tensorflow':\n"
-            "            raise ModuleNotFoundError(name)\n"
-            "sys.meta_path.insert(0, Block())\n"
-            "from lstm_verify import engines, reference\n"
-            "from lstm_verify.case import load_case\n"
-            f"case = load_case({str(CASES / 'written-by-new.yaml')!r})\n"
-            "out = engines.Runner(['torch', 'onnxruntime']).run(case, reference.run(case))\n"
-            "print(' '.join(o.status for o in out))\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split()[0] == "pass"
-
-
-def test_verify_against_unknown_engine_is_a_usage_error():
-    done = cli("verify", CASES / "two-steps-linear.yaml", "--against", "caffe")
-    assert done.returncode == 2
-    assert "--against: 'caffe' is not an engine" in done.stderr
-    assert "Traceback" not in done.stderr

@@ -1,51 +1,29 @@
-"""Weight layouts (layouts.py) and `convert`: exact round trips on asymmetric weights, and
-each layout read against the framework that defines it (torch.nn.LSTM, ONNX Runtime,
-TensorFlow's TF1 LSTMBlockCell op, cuDNN's documented equations)."""
+"""Weight layouts (layouts/): exact round trips on asymmetric weights for every cell and
+layout it has, each layout read against the framework that defines it (torch.nn.LSTM/GRU/
+RNN, ONNX Runtime's LSTM/GRU/RNN, TensorFlow's TF1 LSTMBlockCell op, cuDNN's documented
+equations), and the LSTM layouts' errors.  `convert` is tested in test_convert.py."""
 
 import numpy as np
 import pytest
-import yaml
-from conftest import CASES, run_cli
+from cell_weights import CELL_LAYOUTS, case_data, load, random_keras
 
-from lstm_verify import layouts, reference
-from lstm_verify.case import load_case, parse_case
-from lstm_verify.convert import convert, number
+from lstm_verify import cells, layouts, reference
 from lstm_verify.errors import CaseError
 
-OTHER = ("pytorch", "onnx", "cudnn", "tf1")
 
-
-def random_keras(rng, F=2, U=3, use_bias=True):
-    """Weights whose four gate blocks all differ, so a gate-order slip cannot hide."""
-    w = layouts.Weights(rng.normal(size=(F, 4 * U)), rng.normal(size=(U, 4 * U)),
-                        rng.normal(size=4 * U) if use_bias else None)
-    blocks = np.split(w.kernel, 4, axis=1)
-    assert all(not np.allclose(a, b) for n, a in enumerate(blocks) for b in blocks[n + 1:])
-    return w
-
-
-def case_data(weights, layout, rng, F=2, U=3, T=3, B=2, use_bias=True, **options):
-    data = {"inputs": rng.normal(size=(B, T, F)).tolist(), "use_bias": use_bias,
-            "initial_state": {"h": rng.normal(size=(B, U)).tolist(),
-                              "c": rng.normal(size=(B, U)).tolist()},
-            "weights": {"layout": layout, **{k: np.asarray(v).tolist() if np.ndim(v) else v
-                                             for k, v in weights.items()}}, **options}
-    return data
-
-
-def load(data):
-    return parse_case(data, "memory.yaml")
-
-
-@pytest.mark.parametrize("layout", OTHER + ("keras",))
+@pytest.mark.parametrize("cell,layout,reset_after", CELL_LAYOUTS)
 @pytest.mark.parametrize("use_bias", [True, False])
-def test_keras_to_layout_and_back_is_exact(layout, use_bias):
+def test_keras_to_layout_and_back_is_exact(cell, layout, reset_after, use_bias):
     rng = np.random.default_rng(7)
-    w = random_keras(rng, use_bias=use_bias)
-    case = load(case_data(layouts.export(layout, w), layout, rng, use_bias=use_bias))
+    w = random_keras(rng, use_bias=use_bias, cell=cell, reset_after=reset_after)
+    # Keras's own layout cannot say reset_after: the case's top-level key does
+    options = {"reset_after": reset_after} if layout == "keras" and not reset_after else {}
+    case = load(case_data(layouts.export(layout, w), layout, rng, use_bias=use_bias,
+                          cell=cell, **options))
     assert np.array_equal(case.kernel, w.kernel)
     assert np.array_equal(case.recurrent_kernel, w.recurrent_kernel)
-    assert (case.bias is None) if not use_bias else np.array_equal(case.bias, w.bias)
+    assert (case.bias is None) if not use_bias else np.array_equal(case.bias, w.keras_bias())
+    assert case.reset_after == reset_after and case.cell.name == cell
 
 
 def test_the_layouts_really_reorder_and_transpose():
@@ -63,46 +41,37 @@ def test_the_layouts_really_reorder_and_transpose():
     assert np.array_equal(cudnn["R_o"], w.recurrent_kernel[:, 3 * U:].T)
 
 
-def test_two_biases_survive_conversion_between_two_bias_layouts(tmp_path):
-    rng = np.random.default_rng(3)
-    torch_form = {"weight_ih": rng.normal(size=(12, 2)), "weight_hh": rng.normal(size=(12, 3)),
-                  "bias_ih": rng.normal(size=12), "bias_hh": rng.normal(size=12)}
-    path = tmp_path / "torch.yaml"
-    path.write_text(yaml.safe_dump(case_data(torch_form, "pytorch", rng)))
-    for layout in ("onnx", "cudnn", "pytorch"):
-        text, _, _ = convert(path, layout)
-        path = tmp_path / f"{layout}.yaml"
-        path.write_text(text)
-    back = yaml.safe_load(path.read_text())["weights"]
-    for key, value in torch_form.items():
-        assert np.array_equal(np.array(back[key]), value), key
-
-
-def test_numbers_are_written_exactly():
-    for value in (0.1, 1e-05, -2.5e-300, 1 / 3, 12345678.9, 3.0, -0.0, 2 ** 60):
-        assert yaml.safe_load(number(value)) == value, number(value)
-        assert isinstance(yaml.safe_load(number(value)), (int, float))
-
-
 # ------------------------------------------------------------ each layout vs its framework
 
-def test_pytorch_layout_matches_real_torch_lstm():
+TORCH_MODULES = [("lstm", "LSTM", "tanh"), ("gru", "GRU", "tanh"), ("simple_rnn", "RNN", "tanh"),
+                 ("simple_rnn", "RNN", "relu")]
+
+
+@pytest.mark.parametrize("cell,module,activation", TORCH_MODULES)
+def test_pytorch_layout_matches_real_torch(cell, module, activation):
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
-    lstm = torch.nn.LSTM(2, 3, batch_first=True, dtype=torch.float64)  # torch's own init
+    options = {"nonlinearity": activation} if module == "RNN" else {}
+    net = getattr(torch.nn, module)(2, 3, batch_first=True, dtype=torch.float64,
+                                    **options)   # torch's own init: asymmetric
     rng = np.random.default_rng(0)
-    state = {k[:-3]: v.detach().numpy() for k, v in lstm.state_dict().items()}
-    case = load(case_data(state, "pytorch", rng, activation="tanh", dtype="float64"))
+    state = {k[:-3]: v.detach().numpy() for k, v in net.state_dict().items()}
+    case = load(case_data(state, "pytorch", rng, activation=activation, dtype="float64",
+                          cell=cell))
+    initial = tuple(torch.tensor(case.initial_state[s][None]) for s in case.cell.states)
     with torch.no_grad():
-        out, (_, c) = lstm(torch.tensor(case.inputs),
-                           (torch.tensor(case.h0[None]), torch.tensor(case.c0[None])))
+        out, final = net(torch.tensor(case.inputs), initial if len(initial) > 1 else initial[0])
+    final = final if isinstance(final, tuple) else (final,)
     trace = reference.run(case)
+    assert case.reset_after     # torch.nn.GRU is Keras's reset_after true
     assert np.allclose(trace.sequence, out.numpy(), atol=1e-12)
-    assert np.allclose(trace.final_c, c[0].numpy(), atol=1e-12)
+    for s, value in zip(case.cell.states, final):
+        assert np.allclose(trace.final[s], value[0].numpy(), atol=1e-12), s
 
 
-def _ort_lstm(W, R, B, x, h0, c0):
-    """ONNX Runtime's LSTM on raw ONNX-layout tensors (built here, not by engines.py)."""
+def _ort(op, W, R, B, x, initial, **attributes):
+    """ONNX Runtime's ``op`` on raw ONNX-layout tensors (built here, not by onnx_engine.py);
+    ``initial`` {state: (B, U)}.  Returns [Y, Y_h(, Y_c)]."""
     pytest.importorskip("onnx")
     ort = pytest.importorskip("onnxruntime")
     from onnx import TensorProto, helper, numpy_helper
@@ -110,33 +79,43 @@ def _ort_lstm(W, R, B, x, h0, c0):
     T, Bn, F = x.shape
     U = R.shape[-1]
     f32 = TensorProto.FLOAT
-    node = helper.make_node("LSTM", ["X", "W", "R", "B", "", "h0", "c0"], ["Y", "Y_h", "Y_c"],
-                            hidden_size=U)
+    states = list(initial)
+    node = helper.make_node(op, ["X", "W", "R", "B", ""] + [f"{s}0" for s in states],
+                            ["Y"] + [f"Y_{s}" for s in states], hidden_size=U, **attributes)
     graph = helper.make_graph(
-        [node], "g", [helper.make_tensor_value_info("X", f32, [T, Bn, F]),
-                      helper.make_tensor_value_info("h0", f32, [1, Bn, U]),
-                      helper.make_tensor_value_info("c0", f32, [1, Bn, U])],
-        [helper.make_tensor_value_info("Y", f32, [T, 1, Bn, U]),
-         helper.make_tensor_value_info("Y_h", f32, [1, Bn, U]),
-         helper.make_tensor_value_info("Y_c", f32, [1, Bn, U])],
+        [node], "g", [helper.make_tensor_value_info("X", f32, [T, Bn, F])]
+        + [helper.make_tensor_value_info(f"{s}0", f32, [1, Bn, U]) for s in states],
+        [helper.make_tensor_value_info("Y", f32, [T, 1, Bn, U])]
+        + [helper.make_tensor_value_info(f"Y_{s}", f32, [1, Bn, U]) for s in states],
         initializer=[numpy_helper.from_array(a.astype(np.float32), n)
                      for n, a in (("W", W), ("R", R), ("B", B))])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)], ir_version=8)
     session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     f = lambda a: a.astype(np.float32)
-    return session.run(None, {"X": f(x), "h0": f(h0[None]), "c0": f(c0[None])})
+    return session.run(None, {"X": f(x), **{f"{s}0": f(v[None]) for s, v in initial.items()}})
 
 
+# (cell, ONNX operator, its attributes in the case's weights)
+ONNX_OPS = [("lstm", "LSTM", {}), ("gru", "GRU", {"linear_before_reset": 1}),
+            ("gru", "GRU", {"linear_before_reset": 0}), ("simple_rnn", "RNN", {})]
+
+
+@pytest.mark.parametrize("cell,op,attributes", ONNX_OPS, ids=str)
 @pytest.mark.parametrize("leading_axis", [True, False])
-def test_onnx_layout_matches_real_onnxruntime(leading_axis):
+def test_onnx_layout_matches_real_onnxruntime(cell, op, attributes, leading_axis):
     rng = np.random.default_rng(5)
-    W, R, B = rng.normal(size=(1, 12, 2)), rng.normal(size=(1, 12, 3)), rng.normal(size=(1, 24))
+    n = len(cells.get(cell).blocks)
+    W, R = rng.normal(size=(1, n * 3, 2)), rng.normal(size=(1, n * 3, 3))
+    B = rng.normal(size=(1, 2 * n * 3))
     given = {"W": W, "R": R, "B": B} if leading_axis else {"W": W[0], "R": R[0], "B": B[0]}
-    case = load(case_data(given, "onnx", rng))
-    Y, _, Y_c = _ort_lstm(W, R, B, np.swapaxes(case.inputs, 0, 1), case.h0, case.c0)
+    case = load(case_data({**given, **attributes}, "onnx", rng, cell=cell))
+    Y, *finals = _ort(op, W, R, B, np.swapaxes(case.inputs, 0, 1), case.initial_state,
+                      **attributes)
     trace = reference.run(case)
+    assert case.reset_after == bool(attributes.get("linear_before_reset", 1))
     assert np.allclose(trace.sequence, np.swapaxes(Y[:, 0], 0, 1), atol=1e-5)
-    assert np.allclose(trace.final_c, Y_c[0], atol=1e-5)
+    for s, value in zip(case.cell.states, finals):
+        assert np.allclose(trace.final[s], value[0], atol=1e-5), s
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +160,7 @@ def test_cudnn_layout_follows_cudnns_documented_equations():
     """cuDNN: i = σ(W_i·x + R_i·h + b_Wi + b_Ri), c' = tanh(W_c·x + R_c·h + b_Wc + b_Rc)..."""
     rng = np.random.default_rng(4)
     p = {k: rng.normal(size=(3, 2) if k[0] == "W" else (3, 3) if k[0] == "R" else 3)
-         for k in layouts.KEYS["cudnn"]}
+         for k in layouts.LAYOUTS["cudnn"].keys(cells.get("lstm"))}
     case = load(case_data(p, "cudnn", rng, T=1))
     x, h, c = case.inputs[:, 0], case.h0, case.c0
     sig = lambda v: 1 / (1 + np.exp(-v))
@@ -235,125 +214,3 @@ def test_layout_key_errors():
     tf1_no_bias = {"kernel": layouts.export("tf1", w)["kernel"]}
     assert "forget_bias: is 1.0 (the default), but use_bias is false" in error(
         case_data(tf1_no_bias, "tf1", rng, use_bias=False))
-
-
-# ------------------------------------------------------------ convert on the command line
-
-def test_convert_writes_atomically_refuses_to_overwrite_and_keeps_the_rest(tmp_path):
-    source = CASES / "written-by-new.yaml"
-    target = tmp_path / "onnx.yaml"
-    done = run_cli("convert", source, "--to", "onnx", "-o", target)
-    assert done.returncode == 0, done.stderr
-    assert "W[0, 3:6] = kernel[:, 9:12]^T" not in done.stderr   # units 2 here
-    assert "gate o (o): W[0, 2:4] = kernel[:, 6:8]^T" in done.stderr
-    assert "read back: the same Keras kernel, recurrent_kernel and bias, exactly" in done.stderr
-    old, new = source.read_text().splitlines(), target.read_text().splitlines()
-    assert [line for line in old if not line.startswith(" ") and line != "weights:"] == \
-        [line for line in new if not line.startswith(" ") and line != "weights:"]
-    assert old[-3:] == new[-3:]                           # the expected block, byte for byte
-    again = run_cli("convert", source, "--to", "tf1", "-o", target)
-    assert again.returncode == 2 and "already exists; pass --force" in again.stderr
-    assert "layout: onnx" in target.read_text()           # untouched
-    forced = run_cli("convert", target, "--to", "pytorch", "-o", target, "--force")
-    assert forced.returncode == 0, forced.stderr
-    a, b = load_case(source), load_case(target)
-    assert np.array_equal(a.kernel, b.kernel) and np.array_equal(a.bias, b.bias)
-    assert [p.name for p in tmp_path.iterdir()] == ["onnx.yaml"]   # no temp files left
-
-
-def test_convert_prints_to_stdout_without_output_file():
-    done = run_cli("convert", CASES / "two-steps-linear.yaml", "--to", "tf1")
-    assert done.returncode == 0, done.stderr
-    assert "layout: tf1" in done.stdout and "forget_bias: 0" in done.stdout
-    assert "bias[4:6] = bias[2:4] - forget_bias" in done.stderr
-
-
-def test_convert_runs_without_tensorflow_torch_or_onnx():
-    import subprocess
-    import sys
-
-    from conftest import ROOT
-    code = ("import sys, importlib.abc\n"
-            "class Block(importlib.abc.MetaPathFinder):\n"
-            "    def find_spec(self, name, path=None, target=None):\n"
-            "        if name.split('.')[0] in ('tensorflow', 'keras', 'torch', 'onnx'):\n"
-            "            raise ModuleNotFoundError(name)\n"
-            "sys.meta_path.insert(0, Block())\n"
-            "from lstm_verify.cli import main\n"
-            f"sys.exit(main(['convert', {str(CASES / 'batch-of-two.yaml')!r}, '--to', 'onnx']))\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert "layout: onnx" in done.stdout
-
-
-def test_convert_with_forget_bias(tmp_path):
-    text, mapping, _ = convert(CASES / "two-steps-linear.yaml", "tf1", forget_bias=1.0)
-    weights = yaml.safe_load(text)["weights"]
-    assert weights["forget_bias"] == 1.0
-    assert weights["bias"][4:6] == [-1, -1]         # f block i, j, f, o: 0 - 1
-    assert "exactly" in mapping[-1]
-
-
-def test_convert_says_when_forget_bias_rounds(tmp_path):
-    """bias_f = 1e-17: (1e-17 - 1) + 1 is 0 in floating point, and convert says so."""
-    rng = np.random.default_rng(0)
-    w = random_keras(rng, F=1, U=1)
-    w.bias[1] = 1e-17
-    path = tmp_path / "tiny.yaml"
-    path.write_text(yaml.safe_dump(case_data(layouts.export("keras", w), "keras", rng,
-                                             F=1, U=1)))
-    _, mapping, _ = convert(path, "tf1", forget_bias=1.0)
-    assert mapping[-1].startswith("read back: differs by up to 1e-17")
-    _, exact, _ = convert(path, "tf1")
-    assert exact[-1].endswith("exactly")
-
-
-# ------------------------------------------------------------ each layout through real Keras
-
-@pytest.mark.parametrize("layout", OTHER)
-def test_a_case_in_each_layout_verifies_with_real_keras(tmp_path, layout):
-    from lstm_verify.verify import verify_case
-
-    text, _, _ = convert(CASES / "written-by-new.yaml", layout)
-    path = tmp_path / f"{layout}.yaml"
-    path.write_text(text)
-    result = verify_case(load_case(path))
-    assert result.status == "pass", result.verdict
-    assert result.keras_vs_reference < 1e-5
-    assert result.expected_vs_reference < 1e-5
-
-
-def test_convert_keeps_a_large_cases_arrays_in_a_npz_of_its_own(tmp_path):
-    # Regression: convert wrote every weight inline and kept `arrays: w.npz`, which
-    # named a file that does not exist next to an output in another folder.
-    rng = np.random.default_rng(3)
-    F, U = 12, 16                                  # kernel 12x64 = 768 values > 256
-    src = tmp_path / "src"
-    src.mkdir()
-    np.savez(src / "w.npz", kernel=rng.normal(size=(F, 4 * U)),
-             recurrent=rng.normal(size=(U, 4 * U)), x=rng.normal(size=(2, 3, F)),
-             unused=np.zeros(3))
-    (src / "big.yaml").write_text(
-        "# a comment that stays\narrays: w.npz   # mine\ninputs: npz:x\nweights:\n"
-        "  kernel: npz:kernel\n  recurrent_kernel: npz:recurrent\n"
-        f"  bias: {rng.normal(size=4 * U).round(3).tolist()}\n")
-    out = tmp_path / "out" / "torch.yaml"
-    out.parent.mkdir()
-    done = run_cli("convert", src / "big.yaml", "--to", "pytorch", "-o", out)
-    assert done.returncode == 0, done.stderr
-    text = out.read_text()
-    assert text.startswith("# a comment that stays\narrays: torch.npz   # mine\n")
-    assert "weight_ih: npz:pytorch_weight_ih" in text and "inputs: npz:x" in text
-    assert "bias_ih: [" in text                    # 64 values: inline
-    with np.load(out.with_suffix(".npz")) as written:
-        assert sorted(written.files) == ["pytorch_weight_hh", "pytorch_weight_ih", "x"]
-    a, b = load_case(src / "big.yaml"), load_case(out)
-    for name in ("inputs", "kernel", "recurrent_kernel", "bias"):
-        assert np.array_equal(getattr(a, name), getattr(b, name)), name
-    again = run_cli("convert", src / "big.yaml", "--to", "onnx", "-o", out)
-    assert again.returncode == 2 and "torch.yaml" in again.stderr
-    assert "weight_ih" in out.read_text()          # refused before either file was touched
-    printed = run_cli("convert", src / "big.yaml", "--to", "onnx")
-    assert printed.returncode == 0 and "arrays: w.npz" in printed.stdout
-    assert "still names w.npz" in printed.stderr

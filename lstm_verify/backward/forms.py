@@ -23,10 +23,14 @@ def in_case_form(case, kernel, recurrent_kernel, bias):
     if form in ("per-gate", "concatenated"):
         return _textbook(case, kernel, recurrent_kernel, bias, form == "concatenated")
     from .. import layouts
-    exported = layouts.export(form, layouts.Weights(kernel, recurrent_kernel, bias,
-                                                    None if bias is None else bias))
+    w = layouts.Weights.from_keras(kernel, recurrent_kernel,
+                                   bias if case.use_bias else None, case.cell,
+                                   case.reset_after)
+    if w.bias is not None and not w.two_rows:
+        w.bias_h = w.bias      # Keras's one bias is the layout's two added: each gets its gradient
+    exported = layouts.export(form, w)
     return {key: np.asarray(value) for key, value in exported.items()
-            if key != "forget_bias"}
+            if np.ndim(value) > 0}   # not the settings (forget_bias, linear_before_reset)
 
 
 def _textbook(case, kernel, recurrent_kernel, bias, concatenated):

@@ -100,6 +100,8 @@ class Cell:
     # GRU z); inspect marks its bias in a saved layer and says how it compares
     keep_gate: str = None
     teaching: object = None    # teaching.Teaching: what explain and export show
+    # layout -> {Keras's block letter: the layout's own name for it}, where they differ
+    layout_names: dict = field(default_factory=dict)
 
     @property
     def a_title(self):

@@ -249,4 +249,5 @@ CELL = Cell(
     layouts={"keras": "zrh", "pytorch": "rzh", "onnx": "zrh"},
     keep_gate="z",   # h = z·h_prev + (1 − z)·h̃
     teaching=TEACHING,
+    layout_names={"pytorch": {"h": "n"}},
 )

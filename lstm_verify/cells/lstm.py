@@ -211,4 +211,5 @@ CELL = Cell(
              "tf1": "icfo"},
     keep_gate="f",
     teaching=TEACHING,
+    layout_names={"pytorch": {"c": "g"}, "tf1": {"c": "j"}},
 )
