@@ -26,7 +26,7 @@ from lstm_verify.verify import verify_case
 
 # one layer of each cell in the stacked model, by the path inspect gives it
 LAYER_OF = {"lstm": "lstm", "gru": "gru", "simple_rnn": "simple"}
-PATHS = ["lstm", "gru", "gru_v1", "simple", "bi/forward_gru", "bi/backward_gru",
+PATHS = ["lstm", "gru", "gru_v1", "simple", "bi/forward_pair", "bi/backward_pair",
          "encoder/inner_rnn", "gru_cells", "simple_cells"]
 
 
@@ -46,7 +46,7 @@ def _stacked(keras):
     x = L.GRU(3, return_sequences=True, name="gru")(x)                     # reset_after true
     x = L.GRU(2, reset_after=False, return_sequences=True, name="gru_v1")(x)
     x = L.SimpleRNN(2, activation="relu", return_sequences=True, name="simple")(x)
-    x = L.Bidirectional(L.GRU(2, return_sequences=True), name="bi")(x)     # (B, T, 4)
+    x = L.Bidirectional(L.GRU(2, return_sequences=True, name="pair"), name="bi")(x)     # (B, T, 4)
     x = encoder(L.Dense(2, name="pre")(x))
     x = L.RNN(L.GRUCell(2), return_sequences=True, name="gru_cells")(x)
     out = L.RNN(L.SimpleRNNCell(3), name="simple_cells")(x)
@@ -91,7 +91,7 @@ def test_inspect_finds_every_gru_and_simple_rnn_layer_with_its_cell(saved, suffi
     assert layers["gru_cells"]["keras_class"] == "RNN" and layers["gru"]["keras_class"] == "GRU"
     assert layers["gru"]["options"]["reset_after"] is True
     assert layers["gru_v1"]["options"]["reset_after"] is False
-    assert layers["bi/backward_gru"]["options"]["go_backwards"] is True
+    assert layers["bi/backward_pair"]["options"]["go_backwards"] is True
     simple = layers["simple"]["options"]
     assert simple["activation"] == "relu"
     # only the options the cell has: no recurrent_activation or reset_after on a
