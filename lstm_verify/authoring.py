@@ -1,18 +1,20 @@
 """Authoring cases: ``new`` writes a fresh case, ``record`` writes the reference's answers.
 
-``record`` edits the YAML as text: it finds the top-level ``expected:`` block's
-line span from PyYAML's composer marks and replaces only those lines (or appends
-the block), so every comment, key order and spacing elsewhere stays byte for byte.
+``record`` edits the YAML as text (splice.py): it replaces only the top-level
+``expected`` entry (or adds it), so every comment, key order and spacing elsewhere
+stays byte for byte, and it reads the result back before writing it.
 """
+
+from pathlib import Path
 
 import numpy as np
 import yaml
 
-from . import reference
-from .case import load_case, parse_case
+from . import reading, reference, splice
+from .case import parse_case
 from .errors import CaseError
 from .files import write_atomic
-from .yaml_source import float_text
+from .yaml_source import MAX_FILE_BYTES, float_text, load_yaml
 
 GATE_BLOCKS = ("i", "f", "c", "o")
 COMPUTED_NOTE = "computed by the reference calculator (lstm-verify), not hand-derived"
@@ -92,65 +94,105 @@ def new_case_text(units=2, input_dim=1, steps=2, batch=1, activation="tanh",
     return text
 
 
-def expected_block(case, steps=False):
-    """The ``expected:`` block (YAML text) holding the reference's values for ``case``."""
+def expected_values(case, steps=False):
+    """{'steps': [...], 'h': ..., 'c': ...}: the reference's values as YAML flow texts."""
     trace = reference.run(case)
     one = case.batch == 1
 
     def value(arr):  # (B, U) -> [U] for a single sequence
         return flow(arr[0] if one else arr)
 
-    out = ["expected:", f"  # {COMPUTED_NOTE}"]
+    out = {}
     if steps:
+        out["steps"] = [[("t", str(t + 1))] + [(q, value(getattr(trace, q)[t]))
+                                               for q in ("i", "f", "c_tilde", "o", "c", "h")]
+                        for t in range(case.steps)]
+    out["h"], out["c"] = value(trace.final_h), value(trace.final_c)
+    return out
+
+
+def expected_lines(values):
+    """The ``expected:`` entry as block YAML lines (indentation 0, no line endings)."""
+    out = ["expected:", f"  # {COMPUTED_NOTE}"]
+    if "steps" in values:
         out.append("  steps:")
-        for t in range(case.steps):
-            parts = [f"t: {t + 1}"] + [f"{q}: {value(getattr(trace, q)[t])}"
-                                       for q in ("i", "f", "c_tilde", "o", "c", "h")]
-            out.append("    - {" + ", ".join(parts) + "}")
-    out.append(f"  h: {value(trace.final_h)}")
-    out.append(f"  c: {value(trace.final_c)}")
-    return "\n".join(out) + "\n"
+        out += ["    - {" + ", ".join(f"{q}: {v}" for q, v in step) + "}"
+                for step in values["steps"]]
+    return out + [f"  h: {values['h']}", f"  c: {values['c']}"]
+
+
+def expected_flow(values):
+    """The ``expected`` value as one flow mapping with quoted keys (valid JSON too)."""
+    def mapping(pairs):
+        return "{" + ", ".join(f'"{q}": {v}' for q, v in pairs) + "}"
+    steps = ([("steps", "[" + ", ".join(mapping(step) for step in values["steps"]) + "]")]
+             if "steps" in values else [])
+    return mapping(steps + [("h", values["h"]), ("c", values["c"])])
+
+
+def expected_block(case, steps=False):
+    """The ``expected:`` block (YAML text) holding the reference's values for ``case``."""
+    return "\n".join(expected_lines(expected_values(case, steps))) + "\n"
 
 
 def expected_span(text):
-    """(first line, end line) of the top-level ``expected`` block, 0-based, end exclusive,
+    """(first line, end line) of the top-level ``expected`` entry, 0-based, end exclusive,
     or None. Trailing blank and comment-only lines stay outside (they belong to what follows)."""
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    if not isinstance(root, yaml.MappingNode):
+    found = splice.layout(text)
+    entry = next((e for e in found.entries if e.name == "expected"), None) if found else None
+    if entry is None:
         return None
-    for key, value in root.value:
-        if isinstance(key, yaml.ScalarNode) and key.value == "expected":
-            lines = text.splitlines(keepends=True)
-            start = key.start_mark.line
-            end = value.end_mark.line + (1 if value.end_mark.column > 0 else 0)
-            end = min(end, len(lines))
-            while end > start + 1 and lines[end - 1].strip()[:1] in ("", "#"):
-                end -= 1
-            return start, end
-    return None
+    start = text.rfind("\n", 0, entry.key_start) + 1
+    end = text.find("\n", entry.value_end)
+    return text.count("\n", 0, start), text.count("\n", 0, len(text) if end < 0 else end + 1)
 
 
 def record(path, steps=False, force=False):
-    """Add or refresh ``expected`` in the case file at ``path``; return the new text."""
-    case = load_case(path)
+    """Add or refresh ``expected`` in the case file at ``path``; return the new text.
+
+    Everything comes from one read of the file: the case is computed from the bytes that
+    are edited, the edit is read back (it must be the same case with the new expected),
+    and the file is replaced only if it still holds those bytes."""
+    path = Path(path)
+    raw = reading.read_bytes(path, "a case file", MAX_FILE_BYTES)
+    text = _decoded(raw, path)
+    data, lines = load_yaml(path, text=text)
+    case = parse_case(data, path, lines)
     if case.known_mistake and not force:
         raise CaseError("has known_mistake set: its expected block is the recorded wrong "
                         "answer, and recording would erase it; pass --force to overwrite "
                         "it anyway", path, "known_mistake", case.lines.get("known_mistake"))
-    with open(path, encoding="utf-8", newline="") as handle:
-        text = handle.read()
-    block = expected_block(case, steps=steps)
-    span = expected_span(text)
-    lines = text.splitlines(keepends=True)
-    if span is None:
-        if text and not text.endswith("\n"):
-            text += "\n"
-        new_text = text + block
-    else:
-        start, end = span
-        new_text = "".join(lines[:start]) + block + "".join(lines[end:])
-    write_atomic(path, new_text, overwrite=True)
+    values = expected_values(case, steps=steps)
+    try:
+        new_text = splice.replace_entry(text, "expected", expected_lines(values),
+                                        expected_flow(values))
+    except CaseError as exc:
+        raise CaseError(exc.message, path) from None
+    _check_read_back(path, new_text, data, values)
+    write_atomic(path, new_text.encode("utf-8"), overwrite=True, unchanged=raw)
     return new_text
+
+
+def _decoded(raw, path):
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CaseError("is not UTF-8 text; a case file is YAML text", path) from None
+
+
+def _check_read_back(path, new_text, data, values):
+    """Refuse (nothing written) unless ``new_text`` is the same case with the new expected."""
+    want = {**data, "expected": load_yaml(path, text=expected_flow(values))[0]}
+    try:
+        again, lines = load_yaml(path, text=new_text)
+        parse_case(again, path, lines)
+        problem = None if again == want else "it would read back as a different case"
+    except CaseError as exc:
+        problem = f"the result would not read back: {exc.message}"
+    if problem:
+        raise CaseError(f"could not be given a new expected without changing the rest of "
+                        f"the case ({problem}); the file is left untouched. Write the "
+                        "expected values in by hand, or simplify the file's layout", path)
 
 
 def cmd_new(args):
