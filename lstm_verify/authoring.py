@@ -14,7 +14,8 @@ from . import reading, reference, splice
 from .case import parse_case
 from .errors import CaseError
 from .files import write_atomic
-from .yaml_source import MAX_FILE_BYTES, float_text, load_yaml
+from .safe_text import visible
+from .yaml_source import MAX_FILE_BYTES, MAX_VALUES, float_text, load_yaml
 
 GATE_BLOCKS = ("i", "f", "c", "o")
 COMPUTED_NOTE = "computed by the reference calculator (lstm-verify), not hand-derived"
@@ -54,6 +55,12 @@ def new_case_text(units=2, input_dim=1, steps=2, batch=1, activation="tanh",
         if value < 1:
             raise CaseError(f"--{label.replace('_', '-')} is {value}, expected a whole "
                             "number of at least 1")
+    size = batch * steps * input_dim + 4 * units * (input_dim + units + 1)
+    if size > MAX_VALUES:
+        raise CaseError(f"--units {units}, --input-dim {input_dim}, --steps {steps} and "
+                        f"--batch {batch} make a case of {size:,} values, more than the "
+                        f"{MAX_VALUES:,} a case may hold; choose smaller sizes (a case is "
+                        "for checking by hand)")
     rng = np.random.default_rng(seed)
     if asymmetric:
         kernel = asymmetric_weights(rng, input_dim, units)
@@ -207,5 +214,5 @@ def cmd_new(args):
     load_check = yaml.safe_load(text)  # the text must be a valid case before it is written
     parse_case(load_check, args.path)
     write_atomic(args.path, text, overwrite=args.force)
-    print(f"wrote {args.path}")
+    print(visible(f"wrote {args.path}"))
     return 0

@@ -19,6 +19,7 @@ from .errors import CaseError
 
 MAX_DECIMALS = 6          # a "short decimal" has at most this many digits after the point
 MAX_DENOMINATOR_DIGITS = 7    # a longer denominator teaches nothing: decimals are shown instead
+MAX_WHOLE_DIGITS = 12        # and |value| < 1e12, so numerators stay within 12 + 7 digits
 MAX_EXACT_PRODUCTS = 2_000_000  # multiply-adds of one exact pass; bigger cases get decimals
 
 HALF = Fraction(1, 2)
@@ -151,6 +152,9 @@ def run_exact(case, arrays):
         if digits > MAX_DENOMINATOR_DIGITS:
             raise _Inexact(f"exact fractions grew past {MAX_DENOMINATOR_DIGITS}-digit "
                            f"denominators by step {t}")
+        if any(abs(q.numerator) >= q.denominator * 10 ** MAX_WHOLE_DIGITS for q in shown):
+            raise _Inexact(f"exact fractions grew past 1e{MAX_WHOLE_DIGITS} (numerators of "
+                           f"more than {MAX_WHOLE_DIGITS} digits) by step {t}")
         steps.append(step)
         outputs.append(output)
     stacked = {key: np.stack([s[key] for s in steps]) for key in steps[0]}

@@ -9,7 +9,7 @@ No TensorFlow, unless --with-keras asks for Keras's values (export_keras).
 
 from dataclasses import dataclass, field
 
-from . import activations
+from . import activations, safe_text
 from .exact import numbers
 
 QUANTITIES = ("z_i", "z_f", "z_c", "z_o", "i", "f", "c_tilde", "o", "c", "h")
@@ -180,12 +180,12 @@ def render(case, fmt, precision=4, with_keras=False):
 # --- Markdown -------------------------------------------------------------------------
 
 def markdown(doc):
-    out = [f"# {doc.title}", ""]
+    out = [f"# {safe_text.markdown(doc.title)}", ""]
     for kind, body in doc.blocks:
         if kind == "h2":
             out += [f"## {body}", ""]
-        elif kind == "p":
-            out += [body, ""]
+        elif kind == "p":   # the case's own text: raw HTML in it is shown, not rendered
+            out += [safe_text.markdown(body), ""]
         elif kind == "math":
             out += ["```", *body, "```", ""]
         else:
@@ -208,7 +208,7 @@ def export(path, fmt, output=None, force=False, precision=4, max_values=None,
     from .files import write_atomic
 
     case = load_case(path) if max_values is None else load_case(path, max_values=max_values)
-    text = render(case, fmt, precision, with_keras)
+    text = safe_text.visible(render(case, fmt, precision, with_keras))   # no terminal controls
     if output is None:
         print(text, end="" if text.endswith("\n") else "\n")
         return None

@@ -109,6 +109,7 @@ def test_every_piecewise_linear_activation_has_an_exact_form_that_matches_the_re
         write_case, monkeypatch):
     assert set(EXACT) == activations.PIECEWISE_LINEAR
     monkeypatch.setattr(exact, "MAX_DENOMINATOR_DIGITS", 10_000)   # long fractions are fine here
+    monkeypatch.setattr(exact, "MAX_WHOLE_DIGITS", 10_000)         # and so are big values
     rng = np.random.default_rng(3)
     for n, name in enumerate(sorted(EXACT)):
         # each activation as the gates' and as the cell's, next to the other roles' linear
