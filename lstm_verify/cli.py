@@ -19,7 +19,13 @@ NEW_MAX_SIZE = 100_000   # new --units, --steps, ...: far past any hand-checked 
 
 def _console(args=None):
     from rich.console import Console
-    return Console(highlight=False, soft_wrap=False)
+
+    class ClosedPipeAware(Console):
+        def on_broken_pipe(self):   # rich would exit 1, the code of a mismatch
+            self.quiet = True
+            raise BrokenPipeError
+
+    return ClosedPipeAware(highlight=False, soft_wrap=False)
 
 
 def cmd_verify(args):
