@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from . import reading, layouts, npz_arrays
+from . import layouts, npz_arrays, reading
 from .case import load_case, parse_case
 from .checks import Reader
 from .errors import CaseError
