@@ -67,7 +67,7 @@ def read_bytes(path, what="a case file", limit=None, too_big=""):
             raise CaseError(f"is {size:,} bytes, more than the {limit:,} {what} may have"
                             f"{'; ' + too_big if too_big else ''}", path)
         try:
-            data = handle.read() if limit is None else handle.read(limit + 1)
+            data = handle.read()
         except OSError as exc:
             raise CaseError(f"cannot be read: {exc.strerror}", path) from None
     if limit is not None and len(data) > limit:   # it grew while we read it

@@ -50,12 +50,12 @@ def number_trap(text):
     number: the spelling it reads as a float ('1.0e-3'); else None."""
     if not isinstance(text, str) or not _FLOAT_TRAP.fullmatch(text):
         return None
-    mantissa, exponent = re.split("[eE]", text)
+    mantissa, e, exponent = re.split("([eE])", text)
     if "." not in mantissa:
         mantissa += ".0"
     if exponent[0] not in "+-":
         exponent = "+" + exponent
-    return f"{mantissa}e{exponent}"
+    return f"{mantissa}{e}{exponent}"
 
 
 class KeyLines(dict):
