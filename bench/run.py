@@ -83,6 +83,38 @@ def suite(tmp, count, cells=("lstm",)):
     print(f"{'   per case after start-up':<52} {(took - base) / count * 1000:9.1f} ms")
 
 
+def big_yaml_case(tmp, steps):
+    """A case with ``steps`` x 10 six-decimal inputs written inline (~110 bytes a step):
+    the plain YAML a user might keep without a .npz."""
+    rng = np.random.default_rng(2)
+    rows = ",\n  ".join("[" + ", ".join(f"{v:.6f}" for v in row) + "]"
+                        for row in rng.normal(size=(steps, 10)))
+    path = tmp / f"big-{steps}.yaml"
+    path.write_text(f"units: 2\ninputs:\n  [{rows}]\nweights:\n"
+                    f"  kernel: {np.round(rng.normal(size=(10, 8)), 1).tolist()}\n"
+                    f"  recurrent_kernel: {np.round(rng.normal(size=(2, 8)), 1).tolist()}\n"
+                    "  bias: [0, 0, 0, 0, 0, 0, 0, 0]\n")
+    return path
+
+
+def big_yaml(tmp):
+    """validate on a 13 MB plain YAML case, against libyaml's event parse of the same file
+    (the floor: reading it at all), and how time grows when the case doubles."""
+    took = {}
+    for steps in (60_000, 120_000):
+        path = big_yaml_case(tmp, steps)
+        took[steps] = median_seconds(run_process(
+            [sys.executable, "cli.py", "validate", str(path), "--max-values", "2000000"]), 1)
+    floor = median_seconds(run_process([sys.executable, "-c", (
+        "import yaml; text = open(%r).read(); "
+        "sum(1 for _ in yaml.parse(text, Loader=yaml.CSafeLoader))") % str(path)]), 1)
+    size = path.stat().st_size / 2**20
+    print(f"{'baseline: libyaml events of a %.0f MiB case' % size:<52} {floor * 1000:9.1f} ms")
+    row(f"large YAML: validate a {size:.0f} MiB case", took[120_000], floor, 4.0)
+    print(f"{'   time when the case doubles':<52} x{took[120_000] / took[60_000]:.2f} "
+          "(linear is x2)")
+
+
 def large_case(batch=32, steps=256, features=64, units=128, name="large", cell="lstm"):
     from lstm_verify import cells
     from lstm_verify.case import Case
@@ -166,6 +198,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         startup(tmp)
+        big_yaml(tmp)
         count = int(os.environ.get("BENCH_SUITE", "100"))
         suite(tmp, count)
         suite(tmp, count, cells=("lstm", "gru", "simple_rnn"))

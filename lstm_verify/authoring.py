@@ -1,18 +1,21 @@
 """Authoring cases: ``new`` writes a fresh case, ``record`` writes the reference's answers.
 
-``record`` edits the YAML as text: it finds the top-level ``expected:`` block's
-line span from PyYAML's composer marks and replaces only those lines (or appends
-the block), so every comment, key order and spacing elsewhere stays byte for byte.
+``record`` edits the YAML as text (splice.py): it replaces only the top-level
+``expected`` entry (or adds it), so every comment, key order and spacing elsewhere
+stays byte for byte, and it reads the result back before writing it.
 """
+
+from pathlib import Path
 
 import numpy as np
 import yaml
 
-from . import cells, reference
-from .case import load_case, parse_case
+from . import cells, reading, reference, splice
+from .case import parse_case
 from .errors import CaseError
 from .files import write_atomic
-from .yaml_source import float_text
+from .safe_text import visible
+from .yaml_source import MAX_FILE_BYTES, MAX_VALUES, float_text, load_yaml
 
 NUMBER_WORDS = {2: "two", 3: "three", 4: "four"}
 COMPUTED_NOTE = "computed by the reference calculator (lstm-verify), not hand-derived"
@@ -59,6 +62,12 @@ def new_case_text(units=2, input_dim=1, steps=2, batch=1, activation="tanh",
     description = cells.get(cell)
     n = len(description.blocks)
     two_rows = len(description.bias_shape(units, reset_after)[0]) == 2
+    size = batch * steps * input_dim + n * units * (input_dim + units + 2)
+    if size > MAX_VALUES:
+        raise CaseError(f"--units {units}, --input-dim {input_dim}, --steps {steps} and "
+                        f"--batch {batch} make a case of {size:,} values, more than the "
+                        f"{MAX_VALUES:,} a case may hold; choose smaller sizes (a case is "
+                        "for checking by hand)")
     rng = np.random.default_rng(seed)
     if asymmetric:
         kernel = asymmetric_weights(rng, input_dim, units, n)
@@ -120,31 +129,37 @@ def new_case_text(units=2, input_dim=1, steps=2, batch=1, activation="tanh",
     return text
 
 
-def expected_block(case, steps=False):
-    """The ``expected:`` block (YAML text) holding the reference's values for ``case``."""
+def expected_values(case, steps=False):
+    """The reference's values as an ``expected`` entry: a dict of YAML flow texts (each
+    state; ``steps``, a list of dicts, when asked for; ``gradients`` for a case with a
+    backward pass), in the order they are written."""
     trace = reference.run(case)
     one = case.batch == 1
+    written = list(trace.final.values()) + (
+        [trace.steps[q] for q in case.cell.rows] if steps else [])
+    if not all(np.all(np.isfinite(a) & (np.abs(a) <= 1e30)) for a in written):
+        raise CaseError("has values that grow past 1e30 (or overflow) in the reference "
+                        "calculator, more than a case may hold, so no expected block is "
+                        "written; the file is left untouched", case.path)
 
     def value(arr):  # (B, U) -> [U] for a single sequence
         return flow(arr[0] if one else arr)
 
-    out = ["expected:", f"  # {COMPUTED_NOTE}"]
+    out = {}
     if steps:
-        out.append("  steps:")
-        for t in range(case.steps):
-            parts = [f"t: {t + 1}"] + [f"{q}: {value(trace.steps[q][t])}"
-                                       for q in case.cell.rows]
-            out.append("    - {" + ", ".join(parts) + "}")
-    out += [f"  {state}: {value(trace.final[state])}" for state in case.cell.states]
+        out["steps"] = [{"t": str(t + 1), **{q: value(trace.steps[q][t])
+                                             for q in case.cell.rows}}
+                        for t in range(case.steps)]
+    out.update({state: value(trace.final[state]) for state in case.cell.states})
     if case.backward is not None:
-        out += gradients_block(case, trace, steps)
-    return "\n".join(out) + "\n"
+        out["gradients"] = gradient_values(case, trace, steps)
+    return out
 
 
-def gradients_block(case, trace, steps=False):
-    """The lines of ``expected.gradients``: the reference's gradients, each step from the
-    last backwards (the order the backward pass runs), the weights in the case's own
-    form, the inputs and the initial state."""
+def gradient_values(case, trace, steps=False):
+    """``expected.gradients`` as flow texts: each step from the last backwards (the order
+    the backward pass runs), the weights in the case's own form, the inputs and the
+    initial state."""
     from .backward import run
     from .backward.forms import in_case_form, step_rows
 
@@ -154,62 +169,112 @@ def gradients_block(case, trace, steps=False):
     def value(arr):
         return flow(arr[0] if one else arr)
 
-    out = ["  gradients:"]
+    out = {}
     if steps:
-        out.append("    steps:")
-        for t in range(case.steps, 0, -1):
-            parts = [f"t: {t}"] + [f"{q}: {value(grads.steps[q][t - 1])}"
-                                   for q in step_rows(case.cell)]
-            out.append("      - {" + ", ".join(parts) + "}")
+        out["steps"] = [{"t": str(t), **{q: value(grads.steps[q][t - 1])
+                                         for q in step_rows(case.cell)}}
+                        for t in range(case.steps, 0, -1)]
     w = grads.weights
-    for key, array in in_case_form(case, w["kernel"], w["recurrent_kernel"],
-                                   w["bias"]).items():
-        out.append(f"    {key}: {flow(array)}")
-    out.append(f"    inputs: {value(grads.inputs)}")
-    out.append("    initial_state: {" + ", ".join(
-        f"{s}: {value(grads.initial_state[s])}" for s in case.cell.states) + "}")
+    out.update({key: flow(array) for key, array in in_case_form(
+        case, w["kernel"], w["recurrent_kernel"], w["bias"]).items()})
+    out["inputs"] = value(grads.inputs)
+    out["initial_state"] = {s: value(grads.initial_state[s]) for s in case.cell.states}
     return out
 
 
+def expected_lines(values):
+    """The ``expected:`` entry as block YAML lines (indentation 0, no line endings)."""
+    return ["expected:", f"  # {COMPUTED_NOTE}"] + _block_lines(values, "  ")
+
+
+def _block_lines(values, indent):
+    out = []
+    for key, value in values.items():
+        if isinstance(value, str):
+            out.append(f"{indent}{key}: {value}")
+        elif isinstance(value, list):      # steps: one flow mapping per line
+            out.append(f"{indent}{key}:")
+            out += [f"{indent}  - {{" + ", ".join(f"{q}: {v}" for q, v in item.items())
+                    + "}" for item in value]
+        else:
+            out.append(f"{indent}{key}:")
+            out += _block_lines(value, indent + "  ")
+    return out
+
+
+def expected_flow(values):
+    """The ``expected`` value as one flow mapping with quoted keys (valid JSON too)."""
+    if isinstance(values, str):
+        return values
+    if isinstance(values, list):
+        return "[" + ", ".join(expected_flow(item) for item in values) + "]"
+    return "{" + ", ".join(f'"{key}": {expected_flow(value)}'
+                           for key, value in values.items()) + "}"
+
+
+def expected_block(case, steps=False):
+    """The ``expected:`` block (YAML text) holding the reference's values for ``case``."""
+    return "\n".join(expected_lines(expected_values(case, steps))) + "\n"
+
+
 def expected_span(text):
-    """(first line, end line) of the top-level ``expected`` block, 0-based, end exclusive,
+    """(first line, end line) of the top-level ``expected`` entry, 0-based, end exclusive,
     or None. Trailing blank and comment-only lines stay outside (they belong to what follows)."""
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    if not isinstance(root, yaml.MappingNode):
+    found = splice.layout(text)
+    entry = next((e for e in found.entries if e.name == "expected"), None) if found else None
+    if entry is None:
         return None
-    for key, value in root.value:
-        if isinstance(key, yaml.ScalarNode) and key.value == "expected":
-            lines = text.splitlines(keepends=True)
-            start = key.start_mark.line
-            end = value.end_mark.line + (1 if value.end_mark.column > 0 else 0)
-            end = min(end, len(lines))
-            while end > start + 1 and lines[end - 1].strip()[:1] in ("", "#"):
-                end -= 1
-            return start, end
-    return None
+    start = text.rfind("\n", 0, entry.key_start) + 1
+    end = text.find("\n", entry.value_end)
+    return text.count("\n", 0, start), text.count("\n", 0, len(text) if end < 0 else end + 1)
 
 
 def record(path, steps=False, force=False):
-    """Add or refresh ``expected`` in the case file at ``path``; return the new text."""
-    case = load_case(path)
+    """Add or refresh ``expected`` in the case file at ``path``; return the new text.
+
+    Everything comes from one read of the file: the case is computed from the bytes that
+    are edited, the edit is read back (it must be the same case with the new expected),
+    and the file is replaced only if it still holds those bytes."""
+    path = Path(path)
+    raw = reading.read_bytes(path, "a case file", MAX_FILE_BYTES)
+    text = _decoded(raw, path)
+    data, lines = load_yaml(path, text=text)
+    case = parse_case(data, path, lines)
     if case.known_mistake and not force:
         raise CaseError("has known_mistake set: its expected block is the recorded wrong "
                         "answer, and recording would erase it; pass --force to overwrite "
                         "it anyway", path, "known_mistake", case.lines.get("known_mistake"))
-    with open(path, encoding="utf-8", newline="") as handle:
-        text = handle.read()
-    block = expected_block(case, steps=steps)
-    span = expected_span(text)
-    lines = text.splitlines(keepends=True)
-    if span is None:
-        if text and not text.endswith("\n"):
-            text += "\n"
-        new_text = text + block
-    else:
-        start, end = span
-        new_text = "".join(lines[:start]) + block + "".join(lines[end:])
-    write_atomic(path, new_text, overwrite=True)
+    values = expected_values(case, steps=steps)
+    try:
+        new_text = splice.replace_entry(text, "expected", expected_lines(values),
+                                        expected_flow(values))
+    except CaseError as exc:
+        raise CaseError(exc.message, path) from None
+    _check_read_back(path, new_text, data, values)
+    write_atomic(path, new_text.encode("utf-8"), overwrite=True, unchanged=raw)
     return new_text
+
+
+def _decoded(raw, path):
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CaseError("is not UTF-8 text; a case file is YAML text", path) from None
+
+
+def _check_read_back(path, new_text, data, values):
+    """Refuse (nothing written) unless ``new_text`` is the same case with the new expected."""
+    want = {**data, "expected": load_yaml(path, text=expected_flow(values))[0]}
+    try:
+        again, lines = load_yaml(path, text=new_text)
+        parse_case(again, path, lines)
+        problem = None if again == want else "it would read back as a different case"
+    except CaseError as exc:
+        problem = f"the result would not read back: {exc.message}"
+    if problem:
+        raise CaseError(f"could not be given a new expected without changing the rest of "
+                        f"the case ({problem}); the file is left untouched. Write the "
+                        "expected values in by hand, or simplify the file's layout", path)
 
 
 def cmd_new(args):
@@ -225,5 +290,5 @@ def cmd_new(args):
     load_check = yaml.safe_load(text)  # the text must be a valid case before it is written
     parse_case(load_check, args.path)
     write_atomic(args.path, text, overwrite=args.force)
-    print(f"wrote {args.path}")
+    print(visible(f"wrote {args.path}"))
     return 0

@@ -109,7 +109,7 @@ def parse_case(data, path, lines=None, max_values=MAX_VALUES):
             raise CaseError(f"has no '{key}' key; every case needs inputs and weights", path,
                             key)
     dtype = data.get("dtype", "float32")
-    if dtype not in DEFAULT_TOLERANCE:
+    if not isinstance(dtype, str) or dtype not in DEFAULT_TOLERANCE:
         raise r.fail("dtype", f"is {describe(dtype)}, expected float32 or float64")
     cell = _cell(r, data)
     case = Case(

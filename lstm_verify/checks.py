@@ -5,11 +5,13 @@ what it found and what it expected.
 """
 
 import difflib
+import itertools
 
 import numpy as np
 
 from . import activations
 from .errors import CaseError
+from .yaml_source import number_trap
 
 
 class Reader:
@@ -85,7 +87,20 @@ class Reader:
         if 0 in shape:
             raise self.fail(key, f"is empty (shape {_shape_text(shape, value)}), expected "
                             f"{meaning} with no empty axis")
-        flat = list(_flatten(value))
+        flat = _flat(value, len(shape))
+        if not _plain_numbers(flat, dtype):   # the per-item loop only to say what is wrong
+            self._first_bad_item(flat, key, shape, dtype)
+        arr = np.array(flat, dtype=float if dtype is not bool else bool).reshape(shape)
+        if dtype is not bool and not np.all(np.isfinite(arr)):
+            bad = _index(shape, int(np.flatnonzero(~np.isfinite(arr.ravel()))[0]))
+            raise self.fail(key, f"contains a non-finite number (NaN or infinity) at "
+                            f"position {bad}, expected finite numbers")
+        if dtype is not bool and np.max(np.abs(arr)) > 1e30:
+            raise self.fail(key, "contains a number larger than 1e30 in magnitude; "
+                            "an LSTM case needs moderate numbers")
+        return arr
+
+    def _first_bad_item(self, flat, key, shape, dtype):
         for n, item in enumerate(flat):
             ok = (isinstance(item, bool) if dtype is bool
                   else isinstance(item, (int, float)) and not isinstance(item, bool))
@@ -100,15 +115,6 @@ class Reader:
                 raise self.fail(key, f"contains the integer {str(item)[:12]}... at position "
                                 f"{_index(shape, n)}, larger than 1e30 in magnitude; an "
                                 "LSTM case needs moderate numbers")
-        arr = np.array(flat, dtype=float if dtype is not bool else bool).reshape(shape)
-        if dtype is not bool and not np.all(np.isfinite(arr)):
-            bad = _index(shape, int(np.flatnonzero(~np.isfinite(arr.ravel()))[0]))
-            raise self.fail(key, f"contains a non-finite number (NaN or infinity) at "
-                            f"position {bad}, expected finite numbers")
-        if dtype is not bool and np.max(np.abs(arr)) > 1e30:
-            raise self.fail(key, "contains a number larger than 1e30 in magnitude; "
-                            "an LSTM case needs moderate numbers")
-        return arr
 
     def _ndarray(self, value, key, ndims, meaning, dtype):
         shape = "x".join(map(str, value.shape)) or "a single number"
@@ -149,6 +155,10 @@ def describe(value):
     if value is None:
         return "empty (null)"
     if isinstance(value, str):
+        fixed = number_trap(value)
+        if fixed:   # the YAML 1.1 trap: 1e-3 and 1.0e8 are read as text, not numbers
+            return (f"the text '{value}' (YAML reads a number with an exponent only with a "
+                    f"dot and a signed exponent: write {fixed})")
         return f"the text '{value[:40]}'"
     if isinstance(value, (int, float)):
         return f"the number {value}"
@@ -177,12 +187,20 @@ def _shape_text(shape, value):
     return "x".join(map(str, shape))
 
 
-def _flatten(value):
-    if isinstance(value, list):
-        for v in value:
-            yield from _flatten(v)
-    else:
-        yield value
+def _flat(value, ndim):
+    """The items of a rectangular nested list of ``ndim`` levels, in order."""
+    for _ in range(ndim - 1):
+        value = list(itertools.chain.from_iterable(value))
+    return value
+
+
+def _plain_numbers(flat, dtype):
+    """True when every item is what ``dtype`` takes (a fast check in C, without a loop)."""
+    types = set(map(type, flat))
+    if dtype is bool:
+        return types <= {bool}
+    return types <= {float, int} and (int not in types or max(map(abs, (
+        v for v in flat if type(v) is int))) <= 1e30)
 
 
 def _index(shape, flat_index):

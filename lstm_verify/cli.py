@@ -5,16 +5,27 @@ Exit codes: 0 all cases pass (a confirmed known mistake is a pass), 1 a mismatch
 """
 
 import argparse
+import math
+import os
 import sys
 
 from .errors import CaseError
+from .safe_text import visible
 
 EXIT_OK, EXIT_MISMATCH, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_CLOSED_PIPE = 141   # 128 + SIGPIPE, what a shell reports for a reader that went away
+NEW_MAX_SIZE = 100_000   # new --units, --steps, ...: far past any hand-checked case
 
 
 def _console(args=None):
     from rich.console import Console
-    return Console(highlight=False, soft_wrap=False)
+
+    class ClosedPipeAware(Console):
+        def on_broken_pipe(self):   # rich would exit 1, the code of a mismatch
+            self.quiet = True
+            raise BrokenPipeError
+
+    return ClosedPipeAware(highlight=False, soft_wrap=False)
 
 
 def cmd_verify(args):
@@ -29,10 +40,13 @@ def cmd_verify(args):
 
     from .engines import Runner, parse_against
     engines = Runner(parse_against(args.against))   # other implementations; none by default
-    files = collect(args.paths)
     if args.junit_xml:
         from . import junit
         junit.check_target(args.junit_xml, force=args.force)   # refuse before any work
+    found = collect(args.paths)
+    files = found.files
+    if found.skipped:
+        print(visible(found.skipped_note), file=sys.stderr)
     if not args.verbose:
         warnings.filterwarnings("ignore", module="keras")
     results = []
@@ -88,16 +102,19 @@ def cmd_validate(args):
     from .verify import collect, load_all
 
     status = EXIT_OK
-    for path, loaded in load_all(collect(args.paths), max_values=args.max_values):
+    found = collect(args.paths)
+    if found.skipped:
+        print(visible(found.skipped_note), file=sys.stderr)
+    for path, loaded in load_all(found.files, max_values=args.max_values):
         if isinstance(loaded, CaseError):
-            print(f"error: {loaded}", file=sys.stderr)
+            print(f"error: {visible(loaded)}", file=sys.stderr)
             status = EXIT_BAD_INPUT
         else:
-            print(f"ok {path}: units={loaded.units} input_dim={loaded.input_dim} "
-                  f"steps={loaded.steps} batch={loaded.batch}")
+            print(visible(f"ok {path}: units={loaded.units} input_dim={loaded.input_dim} "
+                          f"steps={loaded.steps} batch={loaded.batch}"))
             blind = warning(loaded)
             if blind:
-                print(f"warning: {blind}", file=sys.stderr)
+                print(f"warning: {visible(blind)}", file=sys.stderr)
     return status
 
 
@@ -118,7 +135,7 @@ def cmd_record(args):
     """
     from .authoring import record
     record(args.path, steps=args.steps, force=args.force)
-    print(f"recorded expected values in {args.path}")
+    print(visible(f"recorded expected values in {args.path}"))
     return EXIT_OK
 
 
@@ -130,7 +147,7 @@ def cmd_pack(args):
     from .case import load_case
     from .textbook import packing_lines
 
-    print("\n".join(packing_lines(load_case(args.path))))
+    print(visible("\n".join(packing_lines(load_case(args.path)))))
     return EXIT_OK
 
 
@@ -156,9 +173,10 @@ def cmd_inspect(args):
     from .inspection import describe_model, inspect_lines
     from .models import load_model
 
+    _readable(args.model, "a saved Keras model (.keras or .h5)")
     description = describe_model(args.model, load_model(args.model, unsafe=args.unsafe))
     print(json.dumps(description, indent=1) if args.json
-          else "\n".join(inspect_lines(description)))
+          else visible("\n".join(inspect_lines(description))))
     return EXIT_OK
 
 
@@ -173,15 +191,63 @@ def cmd_extract(args):
     """
     from .extract import extract
 
+    _readable(args.model, "a saved Keras model (.keras or .h5)")
+    _readable(args.input, "the model's input as .npy, .npz or .csv")
+    _writable(args.output)
     for path in extract(args.model, args.layer, args.input, args.output, key=args.key,
                         force=args.force, unsafe=args.unsafe, inline_max=args.inline_max):
-        print(f"wrote {path}")
+        print(visible(f"wrote {path}"))
     return EXIT_OK
+
+
+def _readable(path, what):
+    """Refuse a path that is not a regular file before any work (never blocks on a FIFO)."""
+    from .reading import problem
+    why = problem(path, what)
+    if why:
+        raise CaseError(why, path)
+
+
+def _writable(path):
+    """Refuse an output that is not a regular file, or cannot be written, before any work."""
+    from .files import check_target
+    check_target(path, overwrite=True)   # replacing an existing file is the command's rule
+
+
+def whole(low, high=None):
+    """An argparse type: a whole number from ``low`` (to ``high``), else a usage error."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"is '{text}', expected a whole number") from None
+        if value < low or (high is not None and value > high):
+            bounds = f"from {low:,} to {high:,}" if high is not None else f"of at least {low:,}"
+            raise argparse.ArgumentTypeError(f"is {value}, expected a whole number {bounds}")
+        return value
+    return parse
+
+
+def finite(positive=False, high=None):
+    """An argparse type: a finite number (greater than 0 when ``positive``, at most
+    ``high``)."""
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"is '{text}', expected a number") from None
+        if (not math.isfinite(value) or (positive and value <= 0)
+                or (high is not None and value > high)):
+            want = ("a finite number" + (" greater than 0" if positive else "")
+                    + (f" and at most {high:g}" if high is not None else ""))
+            raise argparse.ArgumentTypeError(f"is {text}, expected {want}")
+        return value
+    return parse
 
 
 def _add_max_values(sub):
     from .yaml_source import MAX_VALUES
-    sub.add_argument("--max-values", type=int, default=MAX_VALUES, metavar="N",
+    sub.add_argument("--max-values", type=whole(1), default=MAX_VALUES, metavar="N",
                      help=f"refuse case files with more than N values after YAML alias "
                           f"expansion (default {MAX_VALUES:,}; raise it for a large case)")
 
@@ -198,7 +264,7 @@ def cmd_explain(args):
     from .explain import walkthrough
 
     case = load_case(args.path, max_values=args.max_values)
-    print("\n".join(walkthrough(case, precision=args.precision)))
+    print(visible("\n".join(walkthrough(case, precision=args.precision))))
     return EXIT_OK
 
 
@@ -211,11 +277,13 @@ def cmd_export(args):
     """
     from .export import export
 
+    if args.output:
+        _writable(args.output)
     written = export(args.path, args.format, output=args.output, force=args.force,
                      precision=args.precision, max_values=args.max_values,
                      with_keras=args.with_keras)
     if written:
-        print(f"wrote {written}")
+        print(visible(f"wrote {written}"))
     return EXIT_OK
 
 
@@ -229,9 +297,11 @@ def cmd_convert(args):
     """
     from .convert import run
 
+    if args.output:
+        _writable(args.output)
     text, mapping = run(args.path, args.to, output=args.output, force=args.force,
                         forget_bias=args.forget_bias, max_values=args.max_values)
-    print("\n".join(mapping), file=sys.stderr)
+    print(visible("\n".join(mapping)), file=sys.stderr)
     if text is not None:
         sys.stdout.write(text)
     return EXIT_OK
@@ -279,9 +349,10 @@ def build_parser():
 
     new = add("new", cmd_new)
     new.add_argument("path", metavar="PATH", help="the case file to write")
-    for flag, default in (("--units", 2), ("--input-dim", 1), ("--steps", 2), ("--batch", 1),
-                          ("--seed", 0)):
-        new.add_argument(flag, type=int, default=default, help=f"(default {default})")
+    for flag, default in (("--units", 2), ("--input-dim", 1), ("--steps", 2), ("--batch", 1)):
+        new.add_argument(flag, type=whole(1, NEW_MAX_SIZE), default=default,
+                         help=f"(default {default})")
+    new.add_argument("--seed", type=whole(0, 2 ** 63 - 1), default=0, help="(default 0)")
     new.add_argument("--cell", default="lstm", choices=("lstm", "gru", "simple_rnn"),
                      help="the recurrent cell (default lstm)")
     new.add_argument("--reset-after", default=True, action=argparse.BooleanOptionalAction,
@@ -312,7 +383,7 @@ def build_parser():
 
     watch = add("watch", cmd_watch)
     watch.add_argument("path", metavar="PATH", help="a case file")
-    watch.add_argument("--interval", type=float, default=0.2, metavar="SECONDS",
+    watch.add_argument("--interval", type=finite(positive=True, high=86400), default=0.2, metavar="SECONDS",
                        help="how often to look at the file (default 0.2)")
 
     unsafe_help = ("load a model that holds Python code (Lambda layers, custom functions): "
@@ -332,7 +403,7 @@ def build_parser():
                          "(default: the first)")
     extract.add_argument("-o", "--output", required=True, metavar="CASE.yaml",
                          help="the case file to write")
-    extract.add_argument("--inline-max", type=int, default=256, metavar="N",
+    extract.add_argument("--inline-max", type=whole(0), default=256, metavar="N",
                          help="arrays with more than N values go to a sibling .npz "
                               "(default 256; 0 puts every array there)")
     extract.add_argument("--force", action="store_true", help="replace existing files")
@@ -362,7 +433,7 @@ def build_parser():
     convert.add_argument("-o", "--output", metavar="FILE",
                          help="write FILE (atomically) instead of printing")
     convert.add_argument("--force", action="store_true", help="replace an existing FILE")
-    convert.add_argument("--forget-bias", type=float, default=0.0, metavar="X",
+    convert.add_argument("--forget-bias", type=finite(), default=0.0, metavar="X",
                          help="tf1 only: write bias_f - X and forget_bias: X (default 0: "
                               "exact; TF1's LSTMCell default is 1.0)")
     _add_max_values(convert)
@@ -370,14 +441,30 @@ def build_parser():
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    """Run one command; every user error ends here as one paragraph on stderr and exit 2."""
     try:
-        return args.func(args)
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:   # a usage error (argparse printed it) or --help
+        return exc.code
+    try:
+        status = args.func(args)
+        sys.stdout.flush()   # a reader that went away shows here, not at interpreter exit
+        return status
     except CaseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {visible(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:   # `verify ... | head`: the reader has what it wanted
+        _silence_stdout()
+        return EXIT_CLOSED_PIPE
+
+
+def _silence_stdout():
+    """Point stdout at /dev/null so Python's final flush does not fail a second time."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":

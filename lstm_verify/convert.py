@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from . import layouts, npz_arrays
+from . import layouts, npz_arrays, reading
 from .case import load_case, parse_case
 from .checks import Reader
 from .errors import CaseError
@@ -130,8 +130,7 @@ def convert(path, to, forget_bias=0.0, max_values=MAX_VALUES, npz_out=None):
     if forget_bias and not case.use_bias:
         raise CaseError("--forget-bias needs a bias, but the case has use_bias: false", path)
     arrays = layouts.export(to, w, forget_bias=forget_bias)
-    with open(path, encoding="utf-8", newline="") as handle:
-        text = handle.read()
+    text = reading.read_text(path, "a case file")
     text = _keep_reset_after(text, case, to, source, raw)
 
     def block(references=None):

@@ -10,6 +10,7 @@ No TensorFlow, unless --with-keras asks for Keras's values (export_keras).
 
 from dataclasses import dataclass, field
 
+from . import activations, safe_text
 from .cells.teaching import (activated, equation_lines, options_text, symbol, symbolic,
                              two_bias_rows)
 from .exact import numbers
@@ -202,12 +203,12 @@ def render(case, fmt, precision=4, with_keras=False):
 # --- Markdown -------------------------------------------------------------------------
 
 def markdown(doc):
-    out = [f"# {doc.title}", ""]
+    out = [f"# {safe_text.markdown(doc.title)}", ""]
     for kind, body in doc.blocks:
         if kind == "h2":
             out += [f"## {body}", ""]
-        elif kind == "p":
-            out += [body, ""]
+        elif kind == "p":   # the case's own text: raw HTML in it is shown, not rendered
+            out += [safe_text.markdown(body), ""]
         elif kind == "math":
             out += ["```", *body, "```", ""]
         else:
@@ -230,7 +231,7 @@ def export(path, fmt, output=None, force=False, precision=4, max_values=None,
     from .files import write_atomic
 
     case = load_case(path) if max_values is None else load_case(path, max_values=max_values)
-    text = render(case, fmt, precision, with_keras)
+    text = safe_text.visible(render(case, fmt, precision, with_keras))   # no terminal controls
     if output is None:
         print(text, end="" if text.endswith("\n") else "\n")
         return None

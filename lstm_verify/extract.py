@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import activations
+from . import activations, reading
 from .errors import CaseError
 from .files import write_atomic
 from .models import find_layers, load_model, options
@@ -31,9 +31,9 @@ def read_input(path, key=None):
     """The input data: .npy, .npz (``key``, or its first array) or .csv (rows = time steps,
     columns = features: one sequence; a header row is skipped)."""
     path = Path(path)
-    if not path.is_file():
-        raise CaseError("does not exist; expected the model's input as .npy, .npz or .csv",
-                        path)
+    problem = reading.problem(path, "the model's input as .npy, .npz or .csv")
+    if problem:   # a FIFO or a device would block or never end
+        raise CaseError(problem, path)
     suffix = path.suffix.lower()
     try:
         if suffix == ".npy":
@@ -244,6 +244,7 @@ class _ArrayWriter:
 
     def line(self, label, name, value):
         value = np.asarray(value)
+        refuse_unreadable(name, value)   # never write a case that verify would refuse
         shape = "x".join(map(str, value.shape))
         if value.size > self.inline_max:
             self.arrays[name] = value if value.dtype == bool else value.astype(self.dtype)
@@ -261,6 +262,18 @@ class _ArrayWriter:
         # the shortest text that reads back as the same float32 (or float64) value
         return float_text(str(np.float32(value)) if self.dtype == "float32"
                           else repr(float(value)))
+
+
+def refuse_unreadable(name, value):
+    """CaseError unless every number is finite and within 1e30, as a case must be."""
+    if value.dtype == bool:
+        return
+    bad = ~np.isfinite(value) | (np.abs(np.where(np.isfinite(value), value, 0)) > 1e30)
+    if bad.any():
+        at = [int(i) for i in np.argwhere(bad)[0]]
+        raise CaseError(f"the case's {name} would hold {value[tuple(at)]} at {at}: a case "
+                        "needs finite numbers within 1e30, so nothing is written (NaN or "
+                        "infinity in the input data, or in what the model computed from it)")
 
 
 def _scalar(value):

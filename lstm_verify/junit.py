@@ -12,10 +12,10 @@ import io
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from . import files, reading
 from .errors import CaseError
-
-from .files import write_atomic
 from .report import summary_counts
+from .safe_text import xml
 
 
 def render_plain(result, width=100):
@@ -33,19 +33,20 @@ def render_plain(result, width=100):
 def to_xml(results, suite_name="lstm-verify"):
     """The JUnit XML text for a list of verify Results."""
     counts = summary_counts(results)
-    suite = ET.Element("testsuite", name=suite_name, tests=str(len(results)),
+    suite = ET.Element("testsuite", name=xml(suite_name), tests=str(len(results)),
                        failures=str(counts["failed"]), errors=str(counts["errors"]),
                        skipped="0")
-    for result in results:
-        case = ET.SubElement(suite, "testcase", classname=result.file, name=result.name)
+    for result in results:   # every text from a case goes through xml(): XML 1.0 forbids
+        case = ET.SubElement(suite, "testcase", classname=xml(result.file),  # most controls
+                             name=xml(result.name))
         if result.status == "fail":
-            failure = ET.SubElement(case, "failure", message=result.verdict or "mismatch")
-            failure.text = render_plain(result)
+            failure = ET.SubElement(case, "failure", message=xml(result.verdict or "mismatch"))
+            failure.text = xml(render_plain(result))
         elif result.status == "error":
-            error = ET.SubElement(case, "error", message=result.error or "error")
-            error.text = result.error
+            error = ET.SubElement(case, "error", message=xml(result.error or "error"))
+            error.text = xml(result.error)
         elif result.status == "known-mistake":
-            ET.SubElement(case, "system-out").text = result.verdict
+            ET.SubElement(case, "system-out").text = xml(result.verdict)
     root = ET.Element("testsuites")
     root.append(suite)
     ET.indent(root)
@@ -54,16 +55,22 @@ def to_xml(results, suite_name="lstm-verify"):
 
 def is_junit_report(path):
     """True when ``path`` holds a JUnit XML report (ours or any tool's)."""
-    with open(path, "rb") as handle:
+    with reading.open_regular(path, "a JUnit XML report") as handle:
         head = handle.read(4096).lstrip()
     return head.startswith(b"<?xml") and (b"<testsuites" in head or b"<testsuite" in head)
 
 
 def check_target(path, force=False):
-    """Refuse (CaseError) to write over a file that is not an earlier JUnit report."""
+    """Refuse (CaseError) a target that cannot be written (a folder, a device, a missing or
+    read-only folder, ...) or that is a file other than an earlier JUnit report, so that
+    verify refuses before any case runs."""
     path = Path(path)
-    if force or not path.exists() or path.is_dir():
-        return   # a folder or a missing parent is reported by write_atomic
+    try:
+        files.check_target(path, overwrite=True)
+    except CaseError as exc:
+        raise CaseError(f"--junit-xml: {exc.message}", path) from None
+    if force or not path.exists():
+        return
     if not is_junit_report(path):
         raise CaseError("--junit-xml: the file exists and is not a JUnit XML report; "
                         "refusing to replace it (pass --force to replace it anyway)", path)
@@ -72,4 +79,4 @@ def check_target(path, force=False):
 def write(path, results, force=False):
     """Write the report atomically; only an earlier JUnit report is replaced without force."""
     check_target(path, force)
-    return write_atomic(path, to_xml(results), overwrite=True)
+    return files.write_atomic(path, to_xml(results), overwrite=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import cells
+from . import cells, reading
 from .errors import CaseError
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
@@ -55,8 +55,9 @@ def load_model(path, unsafe=False, verbose=False):
     if path.suffix.lower() not in MODEL_SUFFIXES:
         raise CaseError(f"is not a saved Keras model: expected a .keras or .h5 file, found "
                         f"a '{path.suffix or 'suffix-less'}' file", path)
-    if not path.is_file():
-        raise CaseError("does not exist; expected a saved Keras model (.keras or .h5)", path)
+    problem = reading.problem(path, "a saved Keras model (.keras or .h5)")  # FIFO: never opened
+    if problem:
+        raise CaseError(problem, path)
     _check_container(path)
     from .keras_run import _import_keras
     keras = _import_keras(verbose)
@@ -88,6 +89,7 @@ def _check_container(path):
         if not zipfile.is_zipfile(path):
             raise CaseError("is not a .keras model file (one is a zip archive holding "
                             "config.json and the weights)", path)
+        reading.check_model_archive(path)   # member sizes, before anything is inflated
     else:
         with open(path, "rb") as handle:
             if handle.read(8) != HDF5_SIGNATURE:

@@ -8,15 +8,21 @@ inline lists; ``Reader.origins`` remembers where each one came from so that an
 error can name the entry as well as the key.
 """
 
+import re
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from . import reading
 from .checks import describe
+from .errors import CaseError
 
 PREFIX = "npz:"
 ARRAY_KEYS = ("inputs", "mask", "initial_state", "weights", "expected")
+# keys under ARRAY_KEYS that hold a name or a single number, never an array
+NOT_ARRAYS = re.compile(r"weights\.(layout|forget_bias|units)|expected\.steps\[\d+\]\.t")
 NUMERIC_KINDS = "biuf"  # bool, signed, unsigned, float; never object (no pickles)
 
 
@@ -25,6 +31,10 @@ def resolve(r, data, case_path, max_values):
     # only where arrays go, so a description that happens to start with "npz:" stays text
     references = dict(_references({k: v for k, v in data.items() if k in ARRAY_KEYS}, ""))
     for key, value in references.items():
+        if NOT_ARRAYS.fullmatch(key):
+            raise r.fail(key, f"is '{value}', a reference into a .npz file, but {key} takes "
+                         f"{'a name' if key.endswith('layout') else 'a single number'}, not "
+                         "an array; a .npz entry can stand only where an array goes")
         if key.endswith("]"):
             whole = key[:key.index("[")]
             raise r.fail(key, f"is '{value}' inside a list; a .npz reference stands for a "
@@ -40,7 +50,8 @@ def resolve(r, data, case_path, max_values):
     npz_path = _npz_path(r, data["arrays"], Path(case_path))
     if not references:
         return data
-    return _replace(data, "", _read_references(r, npz_path, references, max_values))
+    budget = max_values - getattr(r.lines, "values_read", 0)   # what the YAML left over
+    return _replace(data, "", _read_references(r, npz_path, references, max_values, budget))
 
 
 def referenced_entries(data, case_path, max_values, skip=("weights",)):
@@ -57,9 +68,13 @@ def referenced_entries(data, case_path, max_values, skip=("weights",)):
     return {references[key][len(PREFIX):]: array for key, array in arrays.items()}
 
 
-def _read_references(r, npz_path, references, max_values):
-    """{dotted key: array} for ``references`` ({dotted key: 'npz:NAME'})."""
-    arrays = {}
+def _read_references(r, npz_path, references, max_values, budget=None):
+    """{dotted key: array} for ``references`` ({dotted key: 'npz:NAME'}).
+
+    Every reference counts against --max-values (``budget`` is what the YAML left), each
+    counted from its header before any data is read; an entry named twice is read once."""
+    budget = max_values if budget is None else budget
+    arrays, read, total = {}, {}, 0
     with _open(r, npz_path) as archive:
         names = sorted(n[:-4] for n in archive.namelist() if n.endswith(".npy"))
         for key, value in references.items():
@@ -67,8 +82,19 @@ def _read_references(r, npz_path, references, max_values):
             if name not in names:
                 raise r.fail(key, f"is '{value}', but {npz_path.name} has no array named "
                              f"'{name}'; it holds: {', '.join(names) or 'nothing'}")
-            arrays[key] = _read_entry(r, archive, npz_path, key, name, max_values)
             r.origins[key] = f"{npz_path.name} entry '{name}'"
+            total += _entry_size(r, archive, npz_path, key, name, max_values)
+            if total > budget:
+                raise r.fail(key, f"brings the case past {max_values:,} values: its "
+                             f"{len(references)} .npz reference(s) hold {total:,} values so "
+                             f"far and the YAML itself {max_values - budget:,} (each "
+                             "reference counts, even to an entry named before); pass "
+                             "--max-values N to allow a genuinely large case")
+        for key, value in references.items():
+            name = value[len(PREFIX):]
+            if name not in read:
+                read[name] = _read_entry(r, archive, npz_path, key, name)
+            arrays[key] = read[name]
     return arrays
 
 
@@ -79,8 +105,8 @@ def _references(value, key):
     elif isinstance(value, dict):
         for name, child in value.items():
             yield from _references(child, f"{key}.{name}" if key else str(name))
-    elif isinstance(value, list):
-        for n, child in enumerate(value):
+    elif isinstance(value, list) and not set(map(type, value)) <= {int, float, bool}:
+        for n, child in enumerate(value):   # (a row of numbers holds no reference)
             yield from _references(child, f"{key}[{n}]")
 
 
@@ -103,23 +129,36 @@ def _npz_path(r, value, case_path):
     if path.is_absolute():
         raise r.fail("arrays", f"is the absolute path {value}; give it relative to the "
                      "case file's folder so the case and its arrays move together")
+    if ".." in path.parts:
+        raise r.fail("arrays", f"is {value}, which leaves the case's folder (..); keep the "
+                     ".npz next to the case or in a folder below it, so a case cannot make "
+                     "lstm-verify read files elsewhere and the two move together")
     path = case_path.parent / path
-    if not path.is_file():
-        raise r.fail("arrays", f"names {value}, but {path} does not exist; keep the .npz "
-                     "file next to the case (it is written together with the case)")
+    problem = reading.problem(path, "the .npz file next to the case")
+    if problem is not None:
+        raise r.fail("arrays", f"names {value}, but {path} {problem} (it is written "
+                     "together with the case)")
     return path
 
 
+@contextmanager
 def _open(r, npz_path):
     try:
-        return zipfile.ZipFile(npz_path)
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise r.fail("arrays", f"names {npz_path.name}, which is not a readable .npz "
-                     f"file ({exc})") from None
+        handle = reading.open_regular(npz_path, "a .npz file")
+    except CaseError as exc:
+        raise r.fail("arrays", f"names {npz_path.name}, which {exc.message}") from None
+    with handle:
+        try:
+            archive = zipfile.ZipFile(handle)
+        except (OSError, zipfile.BadZipFile) as exc:
+            raise r.fail("arrays", f"names {npz_path.name}, which is not a readable .npz "
+                         f"file ({exc})") from None
+        with archive:
+            yield archive
 
 
-def _read_entry(r, archive, npz_path, key, name, max_values):
-    """One array, its header checked before its data is read (size, no pickled objects)."""
+def _entry_size(r, archive, npz_path, key, name, max_values):
+    """How many values an entry holds, from its .npy header alone (no data read)."""
     where = f"{npz_path.name} entry '{name}'"
     try:
         with archive.open(name + ".npy") as handle:
@@ -129,14 +168,23 @@ def _read_entry(r, archive, npz_path, key, name, max_values):
             if read_header is None:
                 raise ValueError(f".npy format version {version} is not a plain array")
             shape, _, dtype = read_header(handle)
-            if dtype.kind not in NUMERIC_KINDS:
-                raise r.fail(key, f"refers to {where}, of type {dtype}; expected numbers "
-                             "(float, int or bool)")
-            count = int(np.prod(shape, dtype=np.int64))
-            if count > max_values:
-                raise r.fail(key, f"refers to {where}, which holds {count:,} values, more "
-                             f"than the {max_values:,} allowed; pass --max-values N to "
-                             "allow a genuinely large case")
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise r.fail(key, f"refers to {where}, which cannot be read ({exc})") from None
+    if dtype.kind not in NUMERIC_KINDS:
+        raise r.fail(key, f"refers to {where}, of type {dtype}; expected numbers "
+                     "(float, int or bool)")
+    count = int(np.prod(shape, dtype=np.int64))
+    if count > max_values:
+        raise r.fail(key, f"refers to {where}, which holds {count:,} values, more "
+                     f"than the {max_values:,} allowed; pass --max-values N to "
+                     "allow a genuinely large case")
+    return count
+
+
+def _read_entry(r, archive, npz_path, key, name):
+    """One array whose header _entry_size has checked (size, no pickled objects)."""
+    where = f"{npz_path.name} entry '{name}'"
+    try:
         with archive.open(name + ".npy") as handle:
             return np.lib.format.read_array(handle, allow_pickle=False)
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:

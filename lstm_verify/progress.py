@@ -2,6 +2,8 @@
 
 from contextlib import contextmanager
 
+from .safe_text import markup
+
 
 def wants_progress(console, total, json_output=False):
     """Show a bar only on an interactive terminal, for more than one case, not for --json."""
@@ -19,4 +21,4 @@ def case_progress(console, total, enabled):
     with Progress(TextColumn("checking {task.description}"), BarColumn(),
                   MofNCompleteColumn(), console=console, transient=True) as bar:
         task = bar.add_task("cases", total=total)
-        yield lambda name: bar.update(task, advance=1, description=name)
+        yield lambda name: bar.update(task, advance=1, description=markup(name))

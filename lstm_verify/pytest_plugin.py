@@ -1,34 +1,32 @@
 """pytest plugin: every case file is a test (``pytest cases/``).
 
-Which YAML files are cases: a ``.yaml``/``.yml`` file whose text has top-level
-``weights:`` and ``inputs:`` keys.  The test is textual on purpose, so a case
-that is not valid YAML still becomes a (failing) item with its one-paragraph
-error, while other projects' YAML files (CI configs, fixtures) are never
-collected.  ``lstm_verify_collect = false`` in the ini file turns collection off.
+Which YAML files are cases: a ``.yaml``/``.yml`` file whose text has ``weights`` and
+``inputs`` keys (verify.looks_like_case, the rule ``verify DIR`` uses too).  The
+test is textual on purpose, so a case that is not valid YAML still becomes a
+(failing) item with its one-paragraph error, while other projects' YAML files (CI
+configs, fixtures) are never collected.  ``lstm_verify_collect = false`` in the ini file turns collection off.
 
 Keras is imported at the first item run, not at collection, and once per
 process (each pytest-xdist worker has its own).
 """
 
-import re
-
 import pytest
 
+from . import reading, safe_text
 from .errors import CaseError
 from .junit import render_plain
-
-CASE_SUFFIXES = (".yaml", ".yml")
-_TOP_LEVEL_KEY = r"^{}\s*:"
+from .verify import CASE_SUFFIXES
+from .verify import looks_like_case as _looks_like_case
+from .yaml_source import MAX_FILE_BYTES
 
 
 def looks_like_case(path):
-    """True when the file has top-level ``weights:`` and ``inputs:`` keys."""
+    """True when the file is a regular file with ``weights`` and ``inputs`` keys."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    return all(re.search(_TOP_LEVEL_KEY.format(key), text, re.MULTILINE)
-               for key in ("weights", "inputs"))
+        text = reading.read_bytes(path, limit=MAX_FILE_BYTES).decode("utf-8", "replace")
+    except CaseError:   # a FIFO or device is never read (it could block collection);
+        return reading.problem(path, "") is None   # a regular one fails with its reason
+    return _looks_like_case(text)
 
 
 def pytest_addoption(parser):
@@ -73,7 +71,7 @@ class CaseItem(pytest.Item):
         if isinstance(excinfo.value, CaseFailed):
             return render_plain(excinfo.value.result)
         if isinstance(excinfo.value, CaseError):
-            return str(excinfo.value)
+            return safe_text.visible(excinfo.value)
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self):

@@ -3,7 +3,7 @@
 import json
 import math
 
-from rich.markup import escape  # case text such as "[units, input_dim]" is not markup
+from .safe_text import markup as escape  # case text: not markup, no terminal controls
 
 from .arithmetic import fmt
 from .compare import describe_position, trace_value

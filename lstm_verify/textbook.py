@@ -66,7 +66,9 @@ def textbook_form(r, weights, case, units_given, keras_keys):
                      f"{'concatenated' if concat else 'per-gate'} textbook form needs "
                      f"{', '.join(needed)}")
     first = f"Wcat_{cell.blocks[0]}" if concat else f"U_{cell.blocks[0]}"
-    units = units_given if units_given is not None else len(_rows(weights[first]))
+    units = units_given if units_given is not None else len(r.array(  # its rows, once a matrix
+        weights[first], f"weights.{first}", (2,), "[units, units + input_dim]" if concat
+        else "[units, units]"))
     if isinstance(units, bool) or not isinstance(units, int) or units < 1:
         raise r.fail("units", f"is {describe(units)}, expected a positive whole number")
     F = case.input_dim
@@ -107,10 +109,6 @@ def textbook_form(r, weights, case, units_given, keras_keys):
             raise r.fail(f"weights.{given[0]}", "is given but use_bias is false; remove "
                          "the b_ keys or set use_bias: true")
     return kernel, recurrent, bias
-
-
-def _rows(value):
-    return value if isinstance(value, list) else []
 
 
 def packing_lines(case):

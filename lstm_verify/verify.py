@@ -1,37 +1,92 @@
 """Find case files, check them, and run them through the reference and Keras."""
 
+import os
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import reference, symmetry
+from . import reading, reference, symmetry
 from .case import load_case
 from .compare import Result, judge
 from .errors import CaseError
+from .yaml_source import MAX_FILE_BYTES
 
 CASE_SUFFIXES = (".yaml", ".yml")
+# A case has keys weights and inputs: at the start of a line (block style, any indent) or
+# after { or , (flow style, JSON), quoted or not.  Textual on purpose: a case that is not
+# valid YAML is still a case, and other YAML files (CI configs, fixtures) are not.
+_KEY = r"""(?:^[ \t]*|[{{,]\s*)["']?{}["']?[ \t]*:"""
+_CASE_KEYS = [re.compile(_KEY.format(key), re.MULTILINE) for key in ("weights", "inputs")]
+
+
+def looks_like_case(text):
+    """True when ``text`` has the keys ``weights`` and ``inputs``: what makes a case."""
+    return all(key.search(text) for key in _CASE_KEYS)
+
+
+@dataclass
+class Collected:
+    """What ``collect`` found: ``files`` holds a Path per case file in order, or a
+    CaseError for a path that cannot be one; ``skipped`` the YAML files in folders that
+    are plainly not cases."""
+
+    files: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+
+    @property
+    def skipped_note(self):
+        n = len(self.skipped)
+        return (f"skipped {n} YAML file{'s' if n != 1 else ''} with no weights and inputs "
+                f"keys (not case files), e.g. {self.skipped[0]}") if n else ""
 
 
 def collect(paths):
-    """Case files named by ``paths`` (files, or folders searched recursively), sorted."""
-    files = []
+    """Case files named by ``paths`` (files, or folders searched recursively, hidden
+    folders such as .git left out), each folder's sorted; a path that cannot be read as
+    a case stays in the list as its CaseError, so one bad path does not stop the others."""
+    found = Collected()
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix in CASE_SUFFIXES
-                           and p.is_file())
-            if not found:
-                raise CaseError("is a folder with no .yaml case files in it", path)
-            files.extend(found)
-        elif path.is_file():
-            files.append(path)
+        problem = reading.problem(path, "a case file or a folder of cases")
+        if problem is None:
+            found.files.append(path)
+        elif path.is_dir():
+            _collect_folder(path, found)
         else:
-            raise CaseError("does not exist; expected a case file or a folder of cases", path)
-    return list(dict.fromkeys(files))
+            found.files.append(CaseError(problem, path))
+    found.files = list(dict.fromkeys(found.files))
+    return found
+
+
+def _collect_folder(folder, found):
+    before = len(found.files), len(found.skipped)
+    for root, folders, names in os.walk(folder):
+        folders[:] = sorted(name for name in folders if not name.startswith("."))
+        for name in sorted(names):
+            path = Path(root) / name
+            if path.suffix not in CASE_SUFFIXES:
+                continue
+            try:
+                text = reading.read_text(path, "a case file", MAX_FILE_BYTES)
+            except CaseError as exc:   # not a regular file: its error; else load says why
+                found.files.append(exc if reading.problem(path, "") else path)
+                continue
+            (found.files if looks_like_case(text) else found.skipped).append(path)
+    if len(found.files) == before[0]:
+        skipped = len(found.skipped) - before[1]
+        why = (f" ({skipped} YAML file{'s' if skipped != 1 else ''} in it, none with "
+               "weights and inputs keys)" if skipped else "")
+        found.files.append(CaseError(f"is a folder with no .yaml case files in it{why}",
+                                     folder))
 
 
 def load_all(files, **load_options):
     """(path, Case or CaseError) for each file; a bad file does not stop the others."""
     out = []
     for path in files:
+        if isinstance(path, CaseError):
+            out.append((Path(path.file), path))
+            continue
         try:
             out.append((path, load_case(path, **load_options)))
         except CaseError as exc:

@@ -9,11 +9,17 @@ when that file changes too.
 """
 
 import hashlib
+import os
 import sys
 import time
 from pathlib import Path
 
 import yaml
+
+from . import reading
+from .errors import CaseError
+from .safe_text import markup
+from .yaml_source import MAX_FILE_BYTES
 
 
 _ARRAYS = {}   # (case path, sha256) -> the .npz that version of the case names
@@ -21,12 +27,17 @@ _ARRAYS = {}   # (case path, sha256) -> the .npz that version of the case names
 
 def fingerprint(path):
     """(mtime, size, sha256) of the case, with (mtime, size, inode) of the .npz it names;
-    None while the case does not exist."""
+    None while the case does not exist; (its problem, mtime, size) while it is not a
+    regular file that can be read (a FIFO is never opened for reading: it could block)."""
     try:
-        text = path.read_bytes()
+        text = reading.read_bytes(path, limit=MAX_FILE_BYTES)
         stat = path.stat()
-    except OSError:   # between an editor's unlink and rename, or not yet written
-        return None
+    except (CaseError, OSError) as exc:   # between an editor's unlink and rename, say
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return None
+        return str(exc), stat.st_mtime_ns, stat.st_size
     own = stat.st_mtime_ns, stat.st_size, hashlib.sha256(text).hexdigest()
     if (path, own[2]) not in _ARRAYS:   # compose each version of the case once, not per poll
         _ARRAYS.clear()
@@ -76,11 +87,11 @@ def watch(path, console, interval=0.2, runs=None):
             if now != seen:
                 seen = now
                 if now is None:
-                    console.print(f"[yellow]{path} does not exist (yet); waiting[/]")
+                    console.print(f"[yellow]{markup(path)} does not exist (yet); waiting[/]")
                 else:
                     check_once(path, console)
                     done += 1
-                console.print(f"[dim]watching {path} (Ctrl-C to stop)[/]")
+                console.print(f"[dim]watching {markup(path)} (Ctrl-C to stop)[/]")
                 sys.stdout.flush()
             time.sleep(interval)
     except KeyboardInterrupt:

@@ -5,6 +5,7 @@ weights in every gate block (so a gate-order slip in extraction cannot pass).
 Keras runs in this process (started once), except for the end-to-end CLI tests.
 """
 
+import os
 import re
 
 import numpy as np
@@ -450,12 +451,12 @@ def test_a_million_value_npz_array_is_checked_whole_not_element_by_element(
                       "  recurrent_kernel: [[0, 0, 0, 0]]\n  bias: [0, 0, 0, 0]\n")
 
     def lists_only(function):  # the per-element walk stays for YAML lists only
-        def guarded(value):
+        def guarded(value, *rest):
             if isinstance(value, np.ndarray):
                 raise AssertionError("a numpy array went through the per-element checks")
-            return function(value)
+            return function(value, *rest)
         return guarded
-    monkeypatch.setattr(checks, "_flatten", lists_only(checks._flatten))
+    monkeypatch.setattr(checks, "_flat", lists_only(checks._flat))
     monkeypatch.setattr(checks, "_shape", lists_only(checks._shape))
     case = load_case(path)
     assert case.inputs.shape == (1, 250_000, 4) and case.inputs.dtype == np.float64
@@ -472,3 +473,15 @@ def test_files_that_are_not_keras_models_are_named_clearly(tmp_path, name, messa
         (tmp_path / name).write_text("not a model\n")
     with pytest.raises(CaseError, match=re.escape(message)):
         load_model(tmp_path / name)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_extract_never_writes_a_case_verify_would_refuse(saved, tmp_path, bad):
+    x = np.random.default_rng(5).normal(size=(1, 4, 2))
+    x[0, 2, 1] = bad
+    np.save(tmp_path / "x.npy", x)
+    target = tmp_path / "case.yaml"
+    with pytest.raises(CaseError, match="finite numbers") as info:
+        extract(saved["sequential", ".keras"], "lstm", tmp_path / "x.npy", target)
+    assert "inputs" in info.value.message and "[0, 2, 1]" in info.value.message
+    assert sorted(os.listdir(tmp_path)) == ["x.npy"]
