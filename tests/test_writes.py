@@ -125,8 +125,15 @@ def test_a_folder_the_user_cannot_write_is_a_one_line_error(shared_dir):
 @pytest.mark.parametrize("target", ["device", "fifo", "folder"])
 def test_output_onto_something_that_is_not_a_regular_file_is_refused_even_with_force(
         tmp_path, target):
-    path = {"device": "/dev/null", "fifo": str(tmp_path / "pipe.md"),
+    # A device node of our own, not /dev/null itself: code that wrongly replaced its
+    # target would, run as root, replace the machine's /dev/null (this happened once)
+    path = {"device": str(tmp_path / "null"), "fifo": str(tmp_path / "pipe.md"),
             "folder": str(tmp_path / "folder")}[target]
+    if target == "device":
+        try:
+            os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        except PermissionError:
+            pytest.skip("making a device node needs root")
     if target == "fifo":
         os.mkfifo(path)
     if target == "folder":
@@ -135,7 +142,9 @@ def test_output_onto_something_that_is_not_a_regular_file_is_refused_even_with_f
                   "-o", path, "--force", timeout=60)
     assert run.returncode == 2 and "not a regular file" in run.stderr, run.stderr
     assert "Traceback" not in run.stderr
-    assert os.listdir(tmp_path) == ([] if target == "device" else [os.path.basename(path)])
+    assert os.listdir(tmp_path) == [os.path.basename(path)]
+    if target == "device":
+        assert stat.S_ISCHR(os.stat(path).st_mode)
 
 
 def test_a_legal_255_byte_name_can_be_written(tmp_path):
