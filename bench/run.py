@@ -130,9 +130,9 @@ def large_case(batch=32, steps=256, features=64, units=128, name="large", cell="
 
 
 def large(case):
-    from lstm_verify import keras_run, reference
+    from lstm_verify import forward, keras_run
     keras = keras_run._import_keras()
-    ref = median_seconds(lambda: reference.run(case))
+    ref = median_seconds(lambda: forward.run(case))
     layer = getattr(keras.layers, case.cell.keras_layer)(case.units, return_sequences=True,
                                                          return_state=True)
     x = case.inputs.astype("float32")
@@ -154,12 +154,12 @@ def large_backward(case):
     gradients) through the Keras layer, on the same input."""
     import tensorflow as tf
 
-    from lstm_verify import backward, keras_run, reference
+    from lstm_verify import backward, forward, keras_run
     keras = keras_run._import_keras()
     rng = np.random.default_rng(2)
     upstream = rng.normal(size=(case.batch, case.steps, case.units))
     case.backward = {"upstream": {"sequence": upstream}}
-    ours = median_seconds(lambda: backward.run(case, reference.run(case)))
+    ours = median_seconds(lambda: backward.run(case, forward.run(case)))
     layer = getattr(keras.layers, case.cell.keras_layer)(case.units, return_sequences=True)
     x = tf.constant(case.inputs.astype("float32"))
     up = tf.constant(upstream.astype("float32"))

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import case as _case
-from . import reference as _reference
+from .case import parse as _case
+from . import forward as _forward
 from .errors import CaseError
 
 __all__ = ["CaseError", "Verification", "assert_matches", "case_from_arrays",
@@ -72,7 +72,7 @@ def reference(case):
     """The reference calculator's trace (numpy, float64): ``trace.steps[name]`` (T, B, U)
     for every per-step quantity (z_i, i, f, c_tilde, o, c, h for the LSTM; z, r,
     h_tilde, h for the GRU ...), ``trace.sequence``, ``trace.final['h']``. No TensorFlow."""
-    return _reference.run(case)
+    return _forward.run(case)
 
 
 @dataclass
@@ -119,7 +119,7 @@ def verify(case):
 def _plain_report(result, width=100):
     from rich.console import Console
 
-    from . import report
+    from .render import report
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, color_system=None, highlight=False,
                       soft_wrap=False)
@@ -133,12 +133,12 @@ def assert_matches(case, actual):
     axis optional for batch 1) — are the reference's for ``case``. On failure raise an
     AssertionError whose message is the gate table, the first divergence and the
     diagnosis (and any gate-order warning), not a bare boolean. No TensorFlow."""
-    from . import symmetry
+    from .diagnose import symmetry
     from .compare import Result, compare
     from .diagnose import explain_mismatches
 
     candidate = _with_expected(case, actual)
-    trace = _reference.run(candidate)
+    trace = _forward.run(candidate)
     mismatches, _, _ = compare(candidate, trace)
     if not mismatches:
         return _verification(Result(file=str(case.path), name=case.name, status="pass",
@@ -168,7 +168,7 @@ def _with_expected(case, actual):
     """``case`` with ``actual`` as its expected values, checked as a case file's are."""
     from dataclasses import replace
 
-    from .checks import Reader
+    from .case.checks import Reader
     if not isinstance(actual, dict):
         raise CaseError(f"assert_matches: actual is {type(actual).__name__}, expected a "
                         "mapping such as {'h': ..., 'sequence': ..., 'steps': {1: {...}}}",
@@ -188,7 +188,7 @@ def case_from_layer(layer, inputs, initial_state=None, mask=None, name=None):
     an input array, with the layer's own output as ``expected``: the in-process twin of
     ``lstm-verify extract``."""
     from .keras_run import _import_keras
-    from .models import RecurrentLayer, cell_of, options
+    from .saved_models import RecurrentLayer, cell_of, options
     keras = _import_keras()
     if isinstance(layer, keras.layers.Bidirectional):
         raise CaseError("case_from_layer: a Bidirectional holds two layers; pass its "

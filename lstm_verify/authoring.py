@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from . import cells, reading, reference, splice
+from . import cells, forward, reading, splice
 from .case import parse_case
 from .errors import CaseError
 from .files import write_atomic
-from .safe_text import visible
-from .yaml_source import MAX_FILE_BYTES, MAX_VALUES, float_text, load_yaml
+from .render.safe_text import visible
+from .case.yaml_source import MAX_FILE_BYTES, MAX_VALUES, float_text, load_yaml
 
 NUMBER_WORDS = {2: "two", 3: "three", 4: "four"}
 COMPUTED_NOTE = "computed by the reference calculator (lstm-verify), not hand-derived"
@@ -133,7 +133,7 @@ def expected_values(case, steps=False):
     """The reference's values as an ``expected`` entry: a dict of YAML flow texts (each
     state; ``steps``, a list of dicts, when asked for; ``gradients`` for a case with a
     backward pass), in the order they are written."""
-    trace = reference.run(case)
+    trace = forward.run(case)
     one = case.batch == 1
     written = list(trace.final.values()) + (
         [trace.steps[q] for q in case.cell.rows] if steps else [])

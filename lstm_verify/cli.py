@@ -10,7 +10,7 @@ import os
 import sys
 
 from .errors import CaseError
-from .safe_text import visible
+from .render.safe_text import visible
 
 EXIT_OK, EXIT_MISMATCH, EXIT_BAD_INPUT = 0, 1, 2
 EXIT_CLOSED_PIPE = 141   # 128 + SIGPIPE, what a shell reports for a reader that went away
@@ -35,13 +35,13 @@ def cmd_verify(args):
     """
     import warnings
 
-    from . import report
+    from .render import report
     from .verify import collect, verify_files
 
     from .engines import Runner, parse_against
     engines = Runner(parse_against(args.against))   # other implementations; none by default
     if args.junit_xml:
-        from . import junit
+        from .render import junit
         junit.check_target(args.junit_xml, force=args.force)   # refuse before any work
     found = collect(args.paths)
     files = found.files
@@ -51,7 +51,7 @@ def cmd_verify(args):
         warnings.filterwarnings("ignore", module="keras")
     results = []
     console = _console()
-    from .progress import case_progress, wants_progress
+    from .render.progress import case_progress, wants_progress
     with case_progress(console, len(files), wants_progress(console, len(files), args.json)) \
             as advance:
         for result in verify_files(files, verbose=args.verbose, max_values=args.max_values):
@@ -65,7 +65,7 @@ def cmd_verify(args):
     else:
         report.render_summary(console, results)
     if args.junit_xml:
-        from . import junit
+        from .render import junit
         junit.write(args.junit_xml, results, force=args.force)
     if any(r.status == "error" for r in results):
         return EXIT_BAD_INPUT
@@ -79,15 +79,17 @@ def cmd_calc(args):
 
     Example: lstm-verify calc cases/seed-article-corrected.yaml
     """
-    from . import reference, report
+    from . import forward
+    from .render import report
     from .case import load_case
 
     case = load_case(args.path, max_values=args.max_values)
     console = _console()
-    trace = reference.run(case)
+    trace = forward.run(case)
     report.render_trace(console, case, trace)
     if case.backward is not None:   # the reference's gradients too
-        from . import backward, report_backward
+        from . import backward
+        from .render import report_backward
         report_backward.render_trace(console, case, backward.run(case, trace))
     return EXIT_OK
 
@@ -98,7 +100,7 @@ def cmd_validate(args):
     Also warns (on stderr; not an error) when a case cannot tell gate orders apart.
     Example: lstm-verify validate cases/
     """
-    from .symmetry import warning
+    from .diagnose.symmetry import warning
     from .verify import collect, load_all
 
     status = EXIT_OK
@@ -145,7 +147,7 @@ def cmd_pack(args):
     Example: lstm-verify pack cases/textbook-per-gate.yaml
     """
     from .case import load_case
-    from .textbook import packing_lines
+    from .case.textbook import packing_lines
 
     print(visible("\n".join(packing_lines(load_case(args.path)))))
     return EXIT_OK
@@ -170,8 +172,8 @@ def cmd_inspect(args):
     """
     import json
 
-    from .inspection import describe_model, inspect_lines
-    from .models import load_model
+    from .saved_models.inspection import describe_model, inspect_lines
+    from .saved_models import load_model
 
     _readable(args.model, "a saved Keras model (.keras or .h5)")
     description = describe_model(args.model, load_model(args.model, unsafe=args.unsafe))
@@ -189,7 +191,7 @@ def cmd_extract(args):
     values go to a sibling CASE.npz. Then run verify on the case.
     Example: lstm-verify extract model.keras --layer lstm --input x.npy -o lstm.yaml
     """
-    from .extract import extract
+    from .saved_models.extract import extract
 
     _readable(args.model, "a saved Keras model (.keras or .h5)")
     _readable(args.input, "the model's input as .npy, .npz or .csv")
@@ -246,7 +248,7 @@ def finite(positive=False, high=None):
 
 
 def _add_max_values(sub):
-    from .yaml_source import MAX_VALUES
+    from .case.yaml_source import MAX_VALUES
     sub.add_argument("--max-values", type=whole(1), default=MAX_VALUES, metavar="N",
                      help=f"refuse case files with more than N values after YAML alias "
                           f"expansion (default {MAX_VALUES:,}; raise it for a large case)")
@@ -261,7 +263,7 @@ def cmd_explain(args):
     Example: lstm-verify explain cases/batch-of-two.yaml
     """
     from .case import load_case
-    from .explain import walkthrough
+    from .render.explain import walkthrough
 
     case = load_case(args.path, max_values=args.max_values)
     print(visible("\n".join(walkthrough(case, precision=args.precision))))
@@ -275,7 +277,7 @@ def cmd_export(args):
     to stdout, or writes -o FILE atomically (an existing file only with --force).
     Example: lstm-verify export cases/two-steps-linear.yaml --format html -o two-steps.html
     """
-    from .export import export
+    from .render.export import export
 
     if args.output:
         _writable(args.output)

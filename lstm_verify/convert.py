@@ -14,12 +14,13 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from . import layouts, npz_arrays, reading
+from .case import layouts, npz_arrays
+from . import reading
 from .case import load_case, parse_case
-from .checks import Reader
+from .case.checks import Reader
 from .errors import CaseError
 from .files import write_atomic
-from .yaml_source import MAX_VALUES, float_text, load_yaml
+from .case.yaml_source import MAX_VALUES, float_text, load_yaml
 
 INLINE_MAX = 256   # as extract: a converted weight array larger than this goes to the .npz
 

@@ -19,7 +19,7 @@ import os
 import numpy as np
 
 from .errors import CaseError
-from .reference import Trace
+from .forward import Trace
 
 
 class KerasMismatch(Exception):

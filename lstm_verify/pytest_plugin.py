@@ -12,12 +12,13 @@ process (each pytest-xdist worker has its own).
 
 import pytest
 
-from . import reading, safe_text
+from . import reading
+from .render import safe_text
 from .errors import CaseError
-from .junit import render_plain
+from .render.junit import render_plain
 from .verify import CASE_SUFFIXES
 from .verify import looks_like_case as _looks_like_case
-from .yaml_source import MAX_FILE_BYTES
+from .case.yaml_source import MAX_FILE_BYTES
 
 
 def looks_like_case(path):

@@ -5,11 +5,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import reading, reference, symmetry
+from . import forward, reading
+from .diagnose import symmetry
 from .case import load_case
 from .compare import Result, judge
 from .errors import CaseError
-from .yaml_source import MAX_FILE_BYTES
+from .case.yaml_source import MAX_FILE_BYTES
 
 CASE_SUFFIXES = (".yaml", ".yml")
 # A case has keys weights and inputs: at the start of a line (block style, any indent) or
@@ -98,7 +99,7 @@ def verify_case(case, verbose=False):
     """Reference, Keras and comparison for one loaded case."""
     from . import keras_run  # TensorFlow starts here, once per process
 
-    ref = reference.run(case)
+    ref = forward.run(case)
     try:
         ker = keras_run.run(case, verbose=verbose)
     except keras_run.KerasMismatch as exc:

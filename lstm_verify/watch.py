@@ -18,8 +18,8 @@ import yaml
 
 from . import reading
 from .errors import CaseError
-from .safe_text import markup
-from .yaml_source import MAX_FILE_BYTES
+from .render.safe_text import markup
+from .case.yaml_source import MAX_FILE_BYTES
 
 
 _ARRAYS = {}   # (case path, sha256) -> the .npz that version of the case names
@@ -68,7 +68,7 @@ def arrays_file(path, text):
 
 
 def check_once(path, console):
-    from . import report
+    from .render import report
     from .verify import verify_files
     result = next(verify_files([path]))
     report.render(console, result)

@@ -5,7 +5,8 @@ import numpy as np
 import yaml
 from conftest import CASES
 
-from lstm_verify import cells, layouts, reference
+from lstm_verify import cells, forward
+from lstm_verify.case import layouts
 from lstm_verify.case import parse_case
 
 CELLS = tuple(cells.CELLS)
@@ -60,7 +61,7 @@ def case_file(folder, cell, reset_after=True, seed=8):
     data = case_data(layouts.export("keras", random_keras(rng, cell=cell,
                                                           reset_after=reset_after)),
                      "keras", rng, cell=cell, **options)
-    trace = reference.run(load(data))
+    trace = forward.run(load(data))
     data["expected"] = {"h": trace.final_h.tolist(), "sequence": trace.sequence.tolist()}
     path = folder / f"{cell}-{'after' if reset_after else 'before'}.yaml"
     path.write_text(yaml.safe_dump(data))

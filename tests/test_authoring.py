@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from conftest import CASES, run_cli
-from lstm_verify import cli, reference
+from lstm_verify import cli, forward
 from lstm_verify.authoring import expected_span, flow, new_case_text, number, record
 from lstm_verify.case import load_case
 from lstm_verify.errors import CaseError
@@ -131,7 +131,7 @@ def test_record_appends_when_there_is_no_expected_block(tmp_path):
     after = record(path)
     assert after.startswith(before + "\n")
     case = load_case(path)
-    ref = reference.run(case)
+    ref = forward.run(case)
     np.testing.assert_allclose(case.expected["c"], ref.final_c)
     assert "steps" not in case.expected
 

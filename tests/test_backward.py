@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from lstm_verify import backward, keras_backward, reference
+from lstm_verify import backward, forward, keras_backward
 from test_reference_vs_keras import CELL_IDS, CELLS, random_case
 
 
@@ -19,7 +19,7 @@ def random_upstream(case, trace, seed):
 
 
 def loss(case, upstream):
-    trace = reference.run(case)
+    trace = forward.run(case)
     return float(np.sum(upstream["sequence"] * trace.sequence)
                  + sum(np.sum(upstream[s] * trace.final[s]) for s in case.cell.states))
 
@@ -42,7 +42,7 @@ def test_reference_gradients_match_central_finite_differences(cell, reset_after)
             itertools.product(ACTIVATIONS, OPTIONS)):
         case = random_case(40 + n, act, rec, go_backwards, masked, zero_output, "float64",
                            cell=cell, reset_after=reset_after)
-        upstream = random_upstream(case, reference.run(case), n)
+        upstream = random_upstream(case, forward.run(case), n)
         grads = backward.run(case, upstream=upstream)
         eps = 1e-6
         for name in ("kernel", "recurrent_kernel", "bias", "inputs", "h0", "c0"):
@@ -69,7 +69,7 @@ def test_reference_gradients_against_tensorflow(cell, reset_after, dtype):
             zip(ACTIVATIONS, OPTIONS)):
         case = random_case(70 + n, act, rec, go_backwards, masked, zero_output, dtype,
                            cell=cell, reset_after=reset_after)
-        trace = reference.run(case)
+        trace = forward.run(case)
         upstream = random_upstream(case, trace, n)
         case.backward = {"upstream": upstream}
         ours = backward.run(case, trace, upstream=upstream)
@@ -90,7 +90,7 @@ def test_reference_gradients_against_tensorflow(cell, reset_after, dtype):
 
 def test_squared_error_loss_is_differentiated_by_both():
     case = random_case(5, "tanh", "sigmoid", False, False, False, "float64", cell="gru")
-    trace = reference.run(case)
+    trace = forward.run(case)
     target = np.random.default_rng(1).normal(size=trace.sequence.shape)
     case.backward = {"loss": {"target": target, "of": "sequence"}}
     upstream = backward.upstream_of(case, trace)

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from lstm_verify import backward, reference
+from lstm_verify import backward, forward
 from lstm_verify.backward.compare import compare
 from lstm_verify.backward.diagnose import explain
 from lstm_verify.case import parse_case
@@ -53,9 +53,9 @@ def assert_only(case, hypothesis_id, detail_start=""):
 
 def wrong_gradients(data, wrap=None, arithmetic=None):
     case = parse_case(data, "x")
-    trace = reference.run(case)
-    a = reference.arithmetic_of(case) if arithmetic is None else arithmetic(
-        reference.arithmetic_of(case))
+    trace = forward.run(case)
+    a = forward.arithmetic_of(case) if arithmetic is None else arithmetic(
+        forward.arithmetic_of(case))
     step = case.cell.backward if wrap is None else wrap(case.cell.backward)
     return backward.run(case, trace, backward_step=step, arithmetic=a), trace
 
@@ -63,7 +63,7 @@ def wrong_gradients(data, wrap=None, arithmetic=None):
 def test_right_gradients_have_no_diagnosis():
     data = lstm_data()
     case = parse_case(data, "x")
-    trace = reference.run(case)
+    trace = forward.run(case)
     case = with_gradients(data, backward.run(case, trace), trace)
     mismatches, _, _ = compare(case, backward.run(case))
     assert [m for m in mismatches if m.between == "expected-reference"] == []
@@ -125,7 +125,7 @@ def test_output_gate_path_into_dc_left_out():
 def test_recurrent_weight_gradient_transposed():
     data = lstm_data()
     case = parse_case(data, "x")
-    trace = reference.run(case)
+    trace = forward.run(case)
     grads = backward.run(case, trace)
     blocks = np.split(grads.weights["recurrent_kernel"], 4, axis=1)
     flipped = np.concatenate([b.T for b in blocks], axis=1)
@@ -136,7 +136,7 @@ def test_recurrent_weight_gradient_transposed():
 def test_mean_over_the_batch():
     data = lstm_data(batch=2)
     case = parse_case(data, "x")
-    trace = reference.run(case)
+    trace = forward.run(case)
     grads = backward.run(case, trace)
     halved = grads.replace(steps={k: v / 2 for k, v in grads.steps.items()},
                            weights={k: v / 2 for k, v in grads.weights.items()},
@@ -147,7 +147,7 @@ def test_mean_over_the_batch():
 def test_squared_error_sign_flipped():
     data = lstm_data()
     case = parse_case(data, "x")
-    trace = reference.run(case)
+    trace = forward.run(case)
     target = np.round(trace.sequence + 0.5, 1)
     data = {**data, "backward": {"loss": {"squared_error": {"target": target.tolist()}}}}
     case = parse_case(data, "x")
@@ -166,7 +166,7 @@ def test_gradients_from_a_forward_slip_are_traced_to_it():
         return np.concatenate([1.2 * i, 1.2 * f, c, 1.2 * o], axis=-1).tolist()
     author = {**data, "weights": {k: scaled(v) for k, v in data["weights"].items()}}
     author_case = parse_case(author, "x")
-    trace = reference.run(author_case)
+    trace = forward.run(author_case)
     grads = backward.run(author_case, trace)
     # the author's gradients are with respect to the weights they were given: the scaled
     # blocks' gradients carry the 1.2 (chain rule) as their own derivative would

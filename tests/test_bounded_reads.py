@@ -14,8 +14,8 @@ from conftest import CASES, run_cli
 from lstm_verify import cli
 from lstm_verify.case import load_case
 from lstm_verify.errors import CaseError
-from lstm_verify.exact import numbers
-from lstm_verify.yaml_source import load_yaml
+from lstm_verify.render.exact import numbers
+from lstm_verify.case.yaml_source import load_yaml
 
 TWO_STEPS = CASES / "two-steps-linear.yaml"
 

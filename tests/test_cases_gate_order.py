@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from conftest import CASES
-from lstm_verify import reference, symmetry
+from lstm_verify import forward
+from lstm_verify.diagnose import symmetry
 from lstm_verify.case import load_case
-from lstm_verify.report import result_json
+from lstm_verify.render.report import result_json
 from lstm_verify.verify import verify_case
 
 VERBATIM = {"seed-article.yaml"}   # the article's h and c only; its gates coincide
@@ -35,9 +36,9 @@ def test_changed_cases_pass_real_keras_without_warnings():
 
 
 def test_textbook_forms_still_equal_two_steps_linear():
-    linear = reference.run(load_case(CASES / "two-steps-linear.yaml"))
+    linear = forward.run(load_case(CASES / "two-steps-linear.yaml"))
     for name in ("textbook-per-gate", "textbook-concatenated"):
-        typed = reference.run(load_case(CASES / f"{name}.yaml"))
+        typed = forward.run(load_case(CASES / f"{name}.yaml"))
         for gate in ("i", "f", "c_tilde", "o", "c", "h"):
             np.testing.assert_array_equal(getattr(typed, gate), getattr(linear, gate))
     np.testing.assert_array_equal(linear.o[1, 0], [2, 3])   # o now differs from f = [2, 2]
@@ -45,7 +46,7 @@ def test_textbook_forms_still_equal_two_steps_linear():
 
 
 def test_remember_first_input_still_keeps_the_first_value():
-    trace = reference.run(load_case(CASES / "remember-first-input.yaml"))
+    trace = forward.run(load_case(CASES / "remember-first-input.yaml"))
     assert trace.i.ravel().tolist() == [1] + [0] * 7
     assert trace.f.ravel().tolist() == [1] * 8
     assert trace.c.ravel().tolist() == [5] * 8
@@ -56,14 +57,14 @@ def test_remember_first_input_still_keeps_the_first_value():
 @pytest.mark.parametrize("name, masked_output", [("masking-repeat-output", 2),
                                                  ("masking-zero-output", 0)])
 def test_masked_step_outputs_what_the_case_teaches(name, masked_output):
-    trace = reference.run(load_case(CASES / f"{name}.yaml"))
+    trace = forward.run(load_case(CASES / f"{name}.yaml"))
     assert trace.sequence.ravel().tolist() == [2, masked_output, 22]
     assert trace.c[1].item() == trace.c[0].item() == 2       # state carried through step 2
 
 
 def test_go_backwards_description_numbers_are_true():
     case = load_case(CASES / "go-backwards.yaml")
-    backwards = reference.run(case)
-    forwards = reference.run(replace(case, go_backwards=False))
+    backwards = forward.run(case)
+    forwards = forward.run(replace(case, go_backwards=False))
     assert backwards.final_h.item() == 38 and forwards.final_h.item() == 20
     assert "h = 20 instead of 38" in " ".join(case.description.split())

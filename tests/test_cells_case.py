@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import run_cli
-from lstm_verify import reference
+from lstm_verify import forward
 from lstm_verify.case import load_case
 from lstm_verify.errors import CaseError
 
@@ -128,7 +128,7 @@ def test_gru_textbook_form_with_input_and_recurrent_biases(write_case):
     np.testing.assert_array_equal(book.kernel, keras.kernel)
     np.testing.assert_array_equal(book.recurrent_kernel, keras.recurrent_kernel)
     np.testing.assert_array_equal(book.bias, keras.bias)
-    np.testing.assert_array_equal(reference.run(book).final_h, reference.run(keras).final_h)
+    np.testing.assert_array_equal(forward.run(book).final_h, forward.run(keras).final_h)
     missing = "\n".join(line for line in lines if not line.startswith("  b_hz")) + "\n"
     assert "weights: has no b_hz" in error_for(write_case, missing)
 

@@ -7,7 +7,7 @@ between two of our own computations."""
 import numpy as np
 import pytest
 
-from lstm_verify import reference
+from lstm_verify import forward
 from lstm_verify.case import parse_case
 
 
@@ -36,7 +36,7 @@ SEQUENCE = np.arange(72).reshape((3, 6, 4)).astype("float32")
     ({"use_bias": False}, [0.49988455, 0.64701194, 0.4103359]),
 ])
 def test_gru_constant_weights(options, expected):
-    trace = reference.run(constant_case("gru", 3, SEQUENCE, **options))
+    trace = forward.run(constant_case("gru", 3, SEQUENCE, **options))
     np.testing.assert_allclose(trace.final_h, np.repeat(np.array(expected)[:, None], 3, 1),
                                atol=1e-5, rtol=1e-5)
 
@@ -44,10 +44,10 @@ def test_gru_constant_weights(options, expected):
 def test_gru_initial_state():
     sequence = np.arange(24).reshape((2, 4, 3)).astype("float32")
     h0 = np.arange(4).reshape((2, 2)).astype("float32").tolist()
-    forward = reference.run(constant_case("gru", 2, sequence, initial_state={"h": h0}))
-    backward = reference.run(constant_case("gru", 2, sequence, initial_state={"h": h0},
-                                           go_backwards=True))
-    np.testing.assert_allclose(forward.final_h, [[0.23774096, 0.33508456],
+    ahead = forward.run(constant_case("gru", 2, sequence, initial_state={"h": h0}))
+    backward = forward.run(constant_case("gru", 2, sequence, initial_state={"h": h0},
+                                         go_backwards=True))
+    np.testing.assert_allclose(ahead.final_h, [[0.23774096, 0.33508456],
                                                  [0.83659905, 1.0227708]], atol=1e-5)
     np.testing.assert_allclose(backward.final_h, [[0.13486053, 0.23261218],
                                                   [0.78257304, 0.9691353]], atol=1e-5)
@@ -57,7 +57,7 @@ def test_gru_initial_state():
 def test_gru_masking(zero_output):
     sequence = np.arange(24).reshape((2, 4, 3)).astype("float32")
     mask = [[True, True, False, True], [True, False, False, True]]
-    trace = reference.run(constant_case("gru", 2, sequence, mask=mask,
+    trace = forward.run(constant_case("gru", 2, sequence, mask=mask,
                                         zero_output_for_mask=zero_output))
     masked = 0.0 if zero_output else None
     first = [0.03606692, 0.09497581, masked if zero_output else 0.09497581, 0.19393763]
@@ -71,7 +71,7 @@ def test_gru_masking(zero_output):
 def test_simple_rnn_by_hand():
     # h1 = tanh(0.01·(0 + 1) + 0 + 0.03) = tanh(0.04); h2 = tanh(0.01·(2 + 3) + 0.02·2·h1
     # + 0.03): two units, input [[0, 1], [2, 3]], everything written out.
-    trace = reference.run(constant_case("simple_rnn", 2, np.array([[[0, 1], [2, 3]]])))
+    trace = forward.run(constant_case("simple_rnn", 2, np.array([[[0, 1], [2, 3]]])))
     h1 = np.tanh(0.04)
     h2 = np.tanh(0.05 + 0.02 * 2 * h1 + 0.03)
     np.testing.assert_allclose(trace.h[:, 0, 0], [h1, h2], rtol=1e-12)
@@ -91,7 +91,7 @@ def test_gru_one_step_by_hand_both_reset_placements():
     for reset_after, z_, h_tilde in ((True, z, after), (False, before_z, before)):
         case = constant_case("gru", 1, np.array([[[x]]]), reset_after=reset_after,
                              initial_state={"h": [[h0]]})
-        trace = reference.run(case)
+        trace = forward.run(case)
         np.testing.assert_allclose(trace.z[0, 0, 0], z_, rtol=1e-12)
         np.testing.assert_allclose(trace.h_tilde[0, 0, 0], h_tilde, rtol=1e-12)
         np.testing.assert_allclose(trace.final_h[0, 0], z_ * h0 + (1 - z_) * h_tilde,

@@ -8,7 +8,7 @@ import yaml
 from cell_weights import CELL_LAYOUTS, case_data, case_file, gru_onnx, random_keras
 from conftest import CASES, run_cli
 
-from lstm_verify import layouts
+from lstm_verify.case import layouts
 from lstm_verify.case import load_case
 from lstm_verify.convert import convert, number
 from lstm_verify.errors import CaseError

@@ -13,12 +13,14 @@ import numpy as np
 import pytest
 
 from conftest import CASES, run_cli
-from lstm_verify import diagnose, mistakes, reference, report
+from lstm_verify import diagnose, forward
+from lstm_verify.diagnose import mistakes
+from lstm_verify.render import report
 from lstm_verify.activations import sigmoid
 from lstm_verify.case import load_case, parse_case
 from lstm_verify.compare import compare
 from lstm_verify.cells import get as get_cell
-from lstm_verify.symmetry import orders
+from lstm_verify.diagnose.symmetry import orders
 
 ORDERS = orders(get_cell("lstm"))
 
@@ -50,7 +52,7 @@ def with_numbers(data, trace, sequence=False):
 
 
 def explained(case):
-    mismatches, _, _ = compare(case, reference.run(case))
+    mismatches, _, _ = compare(case, forward.run(case))
     author = [m for m in mismatches if m.between == "expected-reference"]
     return diagnose.explain_mismatches(case, author)
 
@@ -71,7 +73,7 @@ def assert_only(case, hypothesis_id, detail_start):
 
 def test_the_right_numbers_have_no_diagnosis():
     data = case_data()
-    case = with_numbers(data, reference.run(parse_case(data, "x.yaml")))
+    case = with_numbers(data, forward.run(parse_case(data, "x.yaml")))
     assert explained(case).diagnoses == [] and explained(case).first is None
 
 
@@ -84,7 +86,7 @@ def test_gate_order(order):
         parts = np.split(np.asarray(matrix, float), 4, axis=-1)
         return np.concatenate([parts[order.index(g)] for g in "ifco"], axis=-1).tolist()
     weights = {k: as_read(v) for k, v in data["weights"].items()}
-    wrong = reference.run(parse_case({**data, "weights": weights}, "x.yaml"))
+    wrong = forward.run(parse_case({**data, "weights": weights}, "x.yaml"))
     case = with_numbers(data, wrong)
     assert_only(case, "gate-order", ", ".join(order))
     if order == ("i", "o", "f", "c"):
@@ -93,14 +95,14 @@ def test_gate_order(order):
 
 def test_hard_sigmoid_in_place_of_sigmoid():
     data = case_data()
-    wrong = reference.run(parse_case({**data, "recurrent_activation": "hard_sigmoid"}, "x"))
+    wrong = forward.run(parse_case({**data, "recurrent_activation": "hard_sigmoid"}, "x"))
     assert_only(with_numbers(data, wrong), "hard-sigmoid", "hard_sigmoid (x/6 + 0.5) in place "
                 "of sigmoid on the gates")
 
 
 def test_sigmoid_in_place_of_hard_sigmoid():
     data = case_data(recurrent_activation="hard_sigmoid")
-    wrong = reference.run(parse_case({**data, "recurrent_activation": "sigmoid"}, "x"))
+    wrong = forward.run(parse_case({**data, "recurrent_activation": "sigmoid"}, "x"))
     assert_only(with_numbers(data, wrong), "hard-sigmoid", "sigmoid in place of hard_sigmoid")
 
 
@@ -113,7 +115,7 @@ def test_keras2_hard_sigmoid():
         return np.concatenate([parts[g] * (1.0 if g == "c" else 1.2) for g in "ifco"],
                               axis=-1).tolist()
     weights = {k: scaled(v) for k, v in data["weights"].items()}
-    wrong = reference.run(parse_case({**data, "weights": weights}, "x"))
+    wrong = forward.run(parse_case({**data, "weights": weights}, "x"))
     assert_only(with_numbers(data, wrong), "keras2-hard-sigmoid",
                 "Keras 2's hard_sigmoid (0.2x + 0.5) in place of Keras 3's")
 
@@ -145,7 +147,7 @@ def test_linear_in_place_of_tanh(candidate, cell, detail):
 
 def test_tanh_applied_where_keras_applies_none():
     data = case_data(activation=None)
-    wrong = reference.run(parse_case({**data, "activation": "tanh"}, "x"))
+    wrong = forward.run(parse_case({**data, "activation": "tanh"}, "x"))
     assert_only(with_numbers(data, wrong), "linear-activation",
                 "tanh applied to c~ and the cell output where Keras applies none")
 
@@ -162,7 +164,7 @@ def test_forget_bias_plus_one():
     bias = blocks(data["weights"]["bias"])
     bias["f"] = bias["f"] + 1.0
     wrong_bias = np.concatenate([bias[g] for g in "ifco"]).tolist()
-    wrong = reference.run(parse_case({**data, "weights": {**data["weights"],
+    wrong = forward.run(parse_case({**data, "weights": {**data["weights"],
                                                           "bias": wrong_bias}}, "x"))
     assert_only(with_numbers(data, wrong), "forget-bias-plus-one", "1 added to z_f")
 
@@ -172,7 +174,7 @@ def test_forget_bias_plus_one():
 def test_bias_doubled_or_dropped(factor, hypothesis_id):
     data = case_data()
     bias = (np.asarray(data["weights"]["bias"]) * factor).tolist()
-    wrong = reference.run(parse_case({**data, "weights": {**data["weights"], "bias": bias}},
+    wrong = forward.run(parse_case({**data, "weights": {**data["weights"], "bias": bias}},
                                      "x"))
     assert_only(with_numbers(data, wrong), hypothesis_id, "bias")
 
@@ -182,7 +184,7 @@ def test_kernel_transposed(key):
     data = case_data(units=2, features=2)   # square 2x2 blocks in both matrices
     parts = blocks(data["weights"][key])
     transposed = np.concatenate([parts[g].T for g in "ifco"], axis=-1).tolist()
-    wrong = reference.run(parse_case({**data, "weights": {**data["weights"],
+    wrong = forward.run(parse_case({**data, "weights": {**data["weights"],
                                                           key: transposed}}, "x"))
     assert_only(with_numbers(data, wrong), "kernel-transposed", f"{key}'s units x units")
 
@@ -195,7 +197,7 @@ def test_kernel_transposed_is_not_tried_where_shapes_forbid_it():
 
 def test_h_and_c_swapped():
     data = case_data()
-    right = reference.run(parse_case(data, "x"))
+    right = forward.run(parse_case(data, "x"))
     swapped = right.replace(h=right.c, c=right.h,
                             final={"h": right.final_c, "c": right.final_h})
     assert_only(with_numbers(data, swapped), "h-c-swapped", "h and c swapped")
@@ -203,14 +205,14 @@ def test_h_and_c_swapped():
 
 def test_go_backwards_forgotten():
     data = case_data(go_backwards=True)
-    wrong = reference.run(parse_case({**data, "go_backwards": False}, "x"))
+    wrong = forward.run(parse_case({**data, "go_backwards": False}, "x"))
     assert_only(with_numbers(data, wrong, sequence=True), "go-backwards-order",
                 "inputs read forwards, although go_backwards is true")
 
 
 def test_go_backwards_listed_in_input_order():
     data = case_data(go_backwards=True)
-    right = reference.run(parse_case(data, "x"))
+    right = forward.run(parse_case(data, "x"))
     flipped = right.replace(sequence=right.sequence[:, ::-1],
                             **{q: getattr(right, q)[::-1] for q in QUANTITIES})
     assert_only(with_numbers(data, flipped, sequence=True), "go-backwards-order",
@@ -221,7 +223,7 @@ def test_go_backwards_listed_in_input_order():
 def test_mask_output_convention(zero_output):
     data = case_data(steps=4, mask=[[True, False, True, True]],
                      zero_output_for_mask=zero_output)
-    wrong = reference.run(parse_case({**data, "zero_output_for_mask": not zero_output}, "x"))
+    wrong = forward.run(parse_case({**data, "zero_output_for_mask": not zero_output}, "x"))
     case = with_numbers(data, wrong, sequence=True)
     assert_only(case, "mask-output", "masked steps repeat" if zero_output
                 else "masked steps output 0")
@@ -229,7 +231,7 @@ def test_mask_output_convention(zero_output):
 
 def test_mask_ignored():
     data = case_data(steps=4, mask=[[True, False, True, True]])
-    wrong = reference.run(parse_case({k: v for k, v in data.items() if k != "mask"}, "x"))
+    wrong = forward.run(parse_case({k: v for k, v in data.items() if k != "mask"}, "x"))
     assert_only(with_numbers(data, wrong, sequence=True), "mask-output", "the mask ignored")
 
 
@@ -266,7 +268,7 @@ def test_written_decimals():
 
 def test_nothing_fits_is_said_plainly():
     data = case_data()
-    right = reference.run(parse_case(data, "x"))
+    right = forward.run(parse_case(data, "x"))
     case = with_numbers(data, right)
     case.expected["h"] = case.expected["h"] + np.array([[0.123, 0.0]])   # a slip of the pen
     explanation = explained(case)
@@ -277,7 +279,7 @@ def test_nothing_fits_is_said_plainly():
 
 def test_first_divergence_is_the_earliest_step_then_gate_order():
     data = case_data()
-    case = with_numbers(data, reference.run(parse_case(data, "x")))
+    case = with_numbers(data, forward.run(parse_case(data, "x")))
     case.expected["steps"][2]["i"] = case.expected["steps"][2]["i"] + 1.0
     case.expected["steps"][2]["o"] = case.expected["steps"][2]["o"] + 1.0
     case.expected["steps"][3]["f"] = case.expected["steps"][3]["f"] + 1.0
@@ -288,9 +290,9 @@ def test_first_divergence_is_the_earliest_step_then_gate_order():
 
 def test_huge_case_is_not_diagnosed_and_says_so():
     data = case_data(steps=3)
-    case = with_numbers(data, reference.run(parse_case(data, "x")))
+    case = with_numbers(data, forward.run(parse_case(data, "x")))
     case.expected["h"] = case.expected["h"] + 1.0
-    mismatches, _, _ = compare(case, reference.run(case))
+    mismatches, _, _ = compare(case, forward.run(case))
     big = replace(case, inputs=np.zeros((1, diagnose.MAX_DIAGNOSED_STEPS + 1, 2)))
     explanation = diagnose.explain_mismatches(big, [m for m in mismatches])
     assert explanation.diagnoses == [] and explanation.note.startswith("not diagnosed")

@@ -9,7 +9,8 @@ from itertools import permutations
 import numpy as np
 import pytest
 
-from lstm_verify import diagnose, reference, symmetry
+from lstm_verify import diagnose, forward
+from lstm_verify.diagnose import symmetry
 from lstm_verify.case import parse_case
 from lstm_verify.compare import compare
 
@@ -50,7 +51,7 @@ def with_numbers(data, trace):
 
 
 def found(case):
-    mismatches, _, _ = compare(case, reference.run(case))
+    mismatches, _, _ = compare(case, forward.run(case))
     author = [m for m in mismatches if m.between == "expected-reference"]
     return [(d.id, d.detail) for d in diagnose.explain_mismatches(case, author).diagnoses]
 
@@ -63,14 +64,14 @@ def assert_only(case, hypothesis_id, detail_start=""):
 
 def test_right_gru_and_simple_rnn_numbers_have_no_diagnosis():
     for data in (gru_data(), gru_data(reset_after=False), simple_data()):
-        case = with_numbers(data, reference.run(parse_case(data, "x")))
+        case = with_numbers(data, forward.run(parse_case(data, "x")))
         assert found(case) == []
 
 
 @pytest.mark.parametrize("reset_after", [True, False])
 def test_gru_update_rule_flipped(reset_after):
     data = gru_data(reset_after=reset_after)
-    right = reference.run(parse_case(data, "x"))
+    right = forward.run(parse_case(data, "x"))
     # the author's convention, written out: h = (1 - z)·h_prev + z·h~, carried forward
     case = parse_case(data, "x")
     sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
@@ -99,7 +100,7 @@ def test_gru_reset_applied_before_when_the_case_says_after():
     # reset before the matmul, both bias rows added outside the reset
     author = {**data, "reset_after": False,
               "weights": {**data["weights"], "bias": (bias[0] + bias[1]).tolist()}}
-    wrong = reference.run(parse_case(author, "x"))
+    wrong = forward.run(parse_case(author, "x"))
     assert_only(with_numbers(data, wrong), "gru-reset-after-flipped", "reset before")
 
 
@@ -108,7 +109,7 @@ def test_gru_reset_applied_after_when_the_case_says_before():
     bias = np.asarray(data["weights"]["bias"])
     author = {**data, "reset_after": True,
               "weights": {**data["weights"], "bias": [bias.tolist(), [0.0] * bias.size]}}
-    wrong = reference.run(parse_case(author, "x"))
+    wrong = forward.run(parse_case(author, "x"))
     assert_only(with_numbers(data, wrong), "gru-reset-after-flipped", "reset after")
 
 
@@ -117,7 +118,7 @@ def test_gru_recurrent_bias_row_dropped():
     bias = np.asarray(data["weights"]["bias"])
     author = {**data, "weights": {**data["weights"], "bias": [bias[0].tolist(),
                                                               [0.0] * bias.shape[1]]}}
-    wrong = reference.run(parse_case(author, "x"))
+    wrong = forward.run(parse_case(author, "x"))
     assert_only(with_numbers(data, wrong), "gru-recurrent-bias-dropped", "bias[1]")
 
 
@@ -132,7 +133,7 @@ def test_gru_gate_order(order):
         stored = np.split(np.asarray(matrix, float), 3, axis=-1)
         return np.concatenate([stored[order.index(g)] for g in "zrh"], axis=-1).tolist()
     author = {**data, "weights": {k: read_as(v) for k, v in data["weights"].items()}}
-    wrong = reference.run(parse_case(author, "x"))
+    wrong = forward.run(parse_case(author, "x"))
     assert_only(with_numbers(data, wrong), "gate-order", ", ".join(order))
 
 
@@ -144,13 +145,13 @@ def test_gru_keras2_hard_sigmoid():
         z, r, h = np.split(np.asarray(matrix, float), 3, axis=-1)
         return np.concatenate([1.2 * z, 1.2 * r, h], axis=-1).tolist()
     author = {**data, "weights": {k: scaled(v) for k, v in data["weights"].items()}}
-    wrong = reference.run(parse_case(author, "x"))
+    wrong = forward.run(parse_case(author, "x"))
     assert_only(with_numbers(data, wrong), "keras2-hard-sigmoid", "Keras 2's hard_sigmoid")
 
 
 @pytest.mark.parametrize("data", [gru_data(), simple_data()], ids=["gru", "simple_rnn"])
 def test_bias_dropped(data):
-    wrong = reference.run(parse_case({**data, "use_bias": False,
+    wrong = forward.run(parse_case({**data, "use_bias": False,
                                       "weights": {k: v for k, v in data["weights"].items()
                                                   if k != "bias"}}, "x"))
     assert_only(with_numbers(data, wrong), "bias-dropped")
@@ -159,7 +160,7 @@ def test_bias_dropped(data):
 def test_simple_rnn_recurrent_kernel_transposed():
     data = simple_data()
     transposed = np.asarray(data["weights"]["recurrent_kernel"]).T.tolist()
-    wrong = reference.run(parse_case({**data, "weights": {**data["weights"],
+    wrong = forward.run(parse_case({**data, "weights": {**data["weights"],
                                                           "recurrent_kernel": transposed}},
                                      "x"))
     assert_only(with_numbers(data, wrong), "kernel-transposed", "recurrent_kernel")
@@ -167,17 +168,17 @@ def test_simple_rnn_recurrent_kernel_transposed():
 
 def test_simple_rnn_linear_in_place_of_tanh():
     data = simple_data()
-    wrong = reference.run(parse_case({**data, "activation": None}, "x"))
+    wrong = forward.run(parse_case({**data, "activation": None}, "x"))
     assert_only(with_numbers(data, wrong), "linear-activation", "linear in place of tanh on h")
 
 
 def test_gru_first_divergence_follows_the_cells_rows():
     data = gru_data()
-    case = with_numbers(data, reference.run(parse_case(data, "x")))
+    case = with_numbers(data, forward.run(parse_case(data, "x")))
     case.expected["steps"][2]["h_tilde"] = case.expected["steps"][2]["h_tilde"] + 1.0
     case.expected["steps"][2]["r"] = case.expected["steps"][2]["r"] + 1.0
     case.expected["h"] = case.expected["h"] + 1.0
-    mismatches, _, _ = compare(case, reference.run(case))
+    mismatches, _, _ = compare(case, forward.run(case))
     author = [m for m in mismatches if m.between == "expected-reference"]
     first = diagnose.explain_mismatches(case, author).first
     assert (first.quantity, first.t) == ("r", 2)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import CASES
 
-from lstm_verify import cells, engines, reference
+from lstm_verify import cells, engines, forward
 from lstm_verify.case import load_case, parse_case
 from lstm_verify.errors import CaseError
 
@@ -37,7 +37,7 @@ def random_case(seed, F=2, U=3, T=4, B=2, cell="lstm", **options):
 def outcome(engine, case):
     runner = engines.Runner([engine])
     try:
-        return runner.run(case, reference.run(case))[0]
+        return runner.run(case, forward.run(case))[0]
     finally:
         runner.close()
 
@@ -102,7 +102,7 @@ def test_a_gate_order_slip_in_an_engine_would_be_caught(cell):
     """Feed torch the kernel with two gate blocks swapped: it must disagree."""
     pytest.importorskip("torch")
     case = random_case(4, cell=cell)
-    ref = reference.run(case)
+    ref = forward.run(case)
     slipped = copy.copy(case)
     blocks = np.split(case.kernel, len(case.cell.blocks), axis=1)
     blocks[1], blocks[2] = blocks[2], blocks[1]
@@ -133,7 +133,7 @@ def test_right_padded_masks_run_as_sequence_lengths(engine, cell):
     assert result.status == "pass", result
     assert result.max_abs_diff["sequence"] < 1e-5
     unmasked = random_case(5, cell=cell, zero_output_for_mask=True)   # the mask took effect
-    assert not np.allclose(reference.run(unmasked).final_h, reference.run(case).final_h)
+    assert not np.allclose(forward.run(unmasked).final_h, forward.run(case).final_h)
 
 
 @pytest.mark.parametrize("options,engine,why", [
@@ -186,7 +186,7 @@ def test_a_disagreeing_engine_fails_the_case():
     assert result.engines[0].status == "pass"
     from rich.console import Console
 
-    from lstm_verify import report
+    from lstm_verify.render import report
     console = Console(record=True, width=200)
     report.render(console, result)
     rows = [" ".join(line.split()) for line in console.export_text().splitlines()]
@@ -205,7 +205,7 @@ def test_unknown_engine_names_are_refused():
 @pytest.mark.parametrize("backend", ["torch", "jax"])
 def test_keras_on_another_backend_in_a_worker(backend):
     pytest.importorskip(backend)
-    from lstm_verify.keras_backends import Worker
+    from lstm_verify.engines.keras_backends import Worker
 
     worker = Worker(backend)
     try:
@@ -217,7 +217,7 @@ def test_keras_on_another_backend_in_a_worker(backend):
                      # jax's x64 mode broke Keras's float32 GRU without bias (3.15)
                      random_case(8, cell="gru", use_bias=False),
                      random_case(8, cell="simple_rnn", activation="relu")):
-            ref = reference.run(case)
+            ref = forward.run(case)
             final, seq, version = worker.run(case)
             judged = engines.judge_engine(f"keras-{backend}", case, ref, final, seq, version,
                                           case.dtype)
@@ -234,7 +234,7 @@ def test_keras_jax_worker_computes_float64_in_float64():
     after a float32 one is float64 again.  Linear activations keep Keras's own float32
     tanh on jax (keras.ops.tanh, Keras 3.15) out of the way."""
     pytest.importorskip("jax")
-    from lstm_verify.keras_backends import Worker
+    from lstm_verify.engines.keras_backends import Worker
 
     cases = [random_case(12, dtype="float64", activation=None),
              random_case(12, cell="gru", use_bias=False),
@@ -245,7 +245,7 @@ def test_keras_jax_worker_computes_float64_in_float64():
     finally:
         worker.close()
     for case, (final, seq, _) in zip(cases, answers):
-        ref = reference.run(case)
+        ref = forward.run(case)
         tight = 1e-12 if case.dtype == "float64" else 1e-5
         assert np.abs(seq - ref.sequence).max() < tight
         for s in case.cell.states:
@@ -267,11 +267,11 @@ def test_runner_keeps_one_keras_worker_for_many_cases():
 
 
 def _with_reference(case):
-    return case, reference.run(case)
+    return case, forward.run(case)
 
 
 def test_a_worker_that_cannot_start_says_why():
-    from lstm_verify.keras_backends import Worker
+    from lstm_verify.engines.keras_backends import Worker
 
     with pytest.raises(RuntimeError, match="Keras on nosuchbackend cannot start"):
         Worker("nosuchbackend")

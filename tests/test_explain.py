@@ -9,12 +9,13 @@ import pytest
 from cell_cases import GRU_EXACT, RNN, dec, factor, gru_steps, gru_text, rnn_steps
 from conftest import CASES, ROOT, run_cli
 
-from lstm_verify import activations, cells, exact, reference
+from lstm_verify import activations, cells, forward
+from lstm_verify.render import exact
 from lstm_verify.case import load_case
 from lstm_verify.cells.teaching import activated, column, evaluate
 from lstm_verify.errors import CaseError
-from lstm_verify.exact import EXACT, check_against, exact_text, numbers
-from lstm_verify.explain import walkthrough
+from lstm_verify.render.exact import EXACT, check_against, exact_text, numbers
+from lstm_verify.render.explain import walkthrough
 
 THIRDS = """\
 name: hard_sigmoid gives thirds
@@ -125,7 +126,7 @@ def test_every_piecewise_linear_activation_has_an_exact_form_that_matches_the_re
 def test_the_exact_check_catches_a_disagreement(write_case):
     case = load_case(write_case(THIRDS))
     num = numbers(case)
-    ref = reference.run(case)
+    ref = forward.run(case)
     check_against(num.trace, ref)
     num.trace.c_tilde[0, 0, 0] += Fraction(1, 10**6)
     with pytest.raises(AssertionError, match="c_tilde"):

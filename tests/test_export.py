@@ -14,9 +14,9 @@ from lstm_verify import cells
 from lstm_verify.case import load_case
 from lstm_verify.cells.teaching import activated
 from lstm_verify.errors import CaseError
-from lstm_verify.export import document, export, quantities, render
-from lstm_verify.export_html import heat_colour, scales, text_colour
-from lstm_verify.export_latex import latex_text
+from lstm_verify.render.export import document, export, quantities, render
+from lstm_verify.render.export_html import heat_colour, scales, text_colour
+from lstm_verify.render.export_latex import latex_text
 
 SEED = CASES / "seed-article-corrected.yaml"
 # Two units, two steps, hard_sigmoid gates: i = hard_sigmoid(1) = 2/3 at step 1, and the
@@ -305,8 +305,8 @@ def test_screenshot_shows_the_diagram_and_the_heat_map(page):
 
 
 def test_with_keras_adds_keras_values_and_would_flag_a_disagreement(write_case, tmp_path):
-    from lstm_verify import keras_run, reference
-    from lstm_verify.export_keras import comparison_blocks
+    from lstm_verify import forward, keras_run
+    from lstm_verify.render.export_keras import comparison_blocks
 
     case = load_case(write_case(THIRDS))
     target = tmp_path / "thirds.md"
@@ -322,7 +322,7 @@ def test_with_keras_adds_keras_values_and_would_flag_a_disagreement(write_case, 
 
     ker = keras_run.run(case)
     ker.c_tilde[1, 0, 1] += 0.01        # as if Keras had computed another candidate
-    blocks = comparison_blocks(case, reference.run(case), ker, "Keras", 4)
+    blocks = comparison_blocks(case, forward.run(case), ker, "Keras", 4)
     rows = {row[0]: row[1:] for row in blocks[2][1].rows}
     assert rows["c̃"] == ["1.0e-02", "NO"] and rows["h"][1] == "yes"
     assert "Keras DISAGREES with the values above where marked NO" in blocks[1][1]

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from cell_weights import CELL_LAYOUTS, case_data, load, random_keras
 
-from lstm_verify import cells, layouts, reference
+from lstm_verify import cells, forward
+from lstm_verify.case import layouts
 from lstm_verify.errors import CaseError
 
 
@@ -62,7 +63,7 @@ def test_pytorch_layout_matches_real_torch(cell, module, activation):
     with torch.no_grad():
         out, final = net(torch.tensor(case.inputs), initial if len(initial) > 1 else initial[0])
     final = final if isinstance(final, tuple) else (final,)
-    trace = reference.run(case)
+    trace = forward.run(case)
     assert case.reset_after     # torch.nn.GRU is Keras's reset_after true
     assert np.allclose(trace.sequence, out.numpy(), atol=1e-12)
     for s, value in zip(case.cell.states, final):
@@ -111,7 +112,7 @@ def test_onnx_layout_matches_real_onnxruntime(cell, op, attributes, leading_axis
     case = load(case_data({**given, **attributes}, "onnx", rng, cell=cell))
     Y, *finals = _ort(op, W, R, B, np.swapaxes(case.inputs, 0, 1), case.initial_state,
                       **attributes)
-    trace = reference.run(case)
+    trace = forward.run(case)
     assert case.reset_after == bool(attributes.get("linear_before_reset", 1))
     assert np.allclose(trace.sequence, np.swapaxes(Y[:, 0], 0, 1), atol=1e-5)
     for s, value in zip(case.cell.states, finals):
@@ -142,7 +143,7 @@ def test_tf1_layout_and_forget_bias_match_tensorflows_lstm_block_cell(tf, forget
                                        forget_bias=forget_bias, cell_clip=-1.0,
                                        use_peephole=False)
         c, h = out[1].numpy(), out[6].numpy()
-    trace = reference.run(case)
+    trace = forward.run(case)
     assert np.allclose(trace.final_h, h, atol=1e-5) and np.allclose(trace.final_c, c, atol=1e-5)
 
 
@@ -167,7 +168,7 @@ def test_cudnn_layout_follows_cudnns_documented_equations():
     gate = {g: x @ p[f"W_{g}"].T + h @ p[f"R_{g}"].T + p[f"b_W{g}"] + p[f"b_R{g}"]
             for g in "ifco"}
     c_new = sig(gate["f"]) * c + sig(gate["i"]) * np.tanh(gate["c"])
-    assert np.allclose(reference.run(case).final_h, sig(gate["o"]) * np.tanh(c_new), atol=1e-12)
+    assert np.allclose(forward.run(case).final_h, sig(gate["o"]) * np.tanh(c_new), atol=1e-12)
 
 
 # ------------------------------------------------------------ errors

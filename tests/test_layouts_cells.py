@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from cell_weights import case_data, gru_onnx, load, random_keras
 
-from lstm_verify import layouts
+from lstm_verify.case import layouts
 from lstm_verify.errors import CaseError
 
 

@@ -13,14 +13,14 @@ import pytest
 import yaml
 
 from conftest import run_cli
-from lstm_verify import reference
+from lstm_verify import forward
 from lstm_verify.case import load_case
 from lstm_verify.cli import main
 from lstm_verify.errors import CaseError
-from lstm_verify.extract import extract
+from lstm_verify.saved_models.extract import extract
 from lstm_verify.keras_run import _import_keras
-from lstm_verify.inspection import describe_model
-from lstm_verify.models import find_layers, load_model
+from lstm_verify.saved_models.inspection import describe_model
+from lstm_verify.saved_models import find_layers, load_model
 from lstm_verify.verify import verify_case
 
 
@@ -169,7 +169,7 @@ def test_extracted_stacked_cases_hold_the_models_own_numbers_and_verify(
             np.testing.assert_allclose(case.expected["h"], second_out, atol=1e-6)
             assert case.activation == "relu"
         # c comes from the model's run; the reference, fed the same weights, agrees
-        np.testing.assert_allclose(case.expected["c"], reference.run(case).final_c,
+        np.testing.assert_allclose(case.expected["c"], forward.run(case).final_c,
                                    atol=1e-5)
 
 
@@ -352,7 +352,7 @@ def test_npz_references_resolve_to_the_same_case_as_inline_lists(npz_case):
     case = load_case(npz_case())
     np.testing.assert_array_equal(case.kernel, KERNEL)
     np.testing.assert_array_equal(case.recurrent_kernel, RECURRENT)
-    np.testing.assert_array_equal(reference.run(case).final_h, [[0, 4, 0]])
+    np.testing.assert_array_equal(forward.run(case).final_h, [[0, 4, 0]])
 
 
 @pytest.mark.parametrize("rk, message", [
@@ -444,7 +444,7 @@ def test_cli_inspect_refuses_a_lambda_model_with_exit_2(saved):
 
 def test_a_million_value_npz_array_is_checked_whole_not_element_by_element(
         tmp_path, write_case, monkeypatch):
-    from lstm_verify import checks
+    from lstm_verify.case import checks
     np.savez(tmp_path / "big.npz", inputs=np.full((1, 250_000, 4), 0.5))
     path = write_case("arrays: big.npz\ninputs: npz:inputs\nweights:\n"
                       "  kernel: [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]\n"

@@ -18,10 +18,10 @@ from lstm_verify import cells
 from lstm_verify.case import load_case
 from lstm_verify.cli import main
 from lstm_verify.errors import CaseError
-from lstm_verify.extract import extract
-from lstm_verify.inspection import describe_model
+from lstm_verify.saved_models.extract import extract
+from lstm_verify.saved_models.inspection import describe_model
 from lstm_verify.keras_run import _import_keras
-from lstm_verify.models import find_layers, load_model
+from lstm_verify.saved_models import find_layers, load_model
 from lstm_verify.verify import verify_case
 
 # one layer of each cell in the stacked model, by the path inspect gives it

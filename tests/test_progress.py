@@ -9,7 +9,7 @@ import sys
 from rich.console import Console
 
 from conftest import ROOT, run_cli
-from lstm_verify.progress import wants_progress
+from lstm_verify.render.progress import wants_progress
 
 TWO_CASES = ["cases/two-steps-linear.yaml", "cases/no-bias.yaml"]
 BAR = re.compile(r"checking \S+.*\d/2")   # "checking <case> ━━━ 1/2"

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from lstm_verify import reference
+from lstm_verify import forward
 from lstm_verify.authoring import record
 from lstm_verify.case import load_case
 from lstm_verify.errors import CaseError
@@ -103,7 +103,7 @@ def test_record_reads_back_as_the_same_case_plus_the_new_expected(tmp_path, draw
     doc, text, newline = drawn
     path = tmp_path / "case.yaml"
     path.write_bytes(text.encode())
-    ref = reference.run(load_case(path))
+    ref = forward.run(load_case(path))
     if not all(np.all(np.abs(a) <= 1e30) for a in (ref.final_h, ref.final_c)):
         with pytest.raises(CaseError, match="grow past 1e30"):   # never a case it would refuse
             record(path)

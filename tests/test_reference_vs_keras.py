@@ -12,7 +12,7 @@ import zlib
 import numpy as np
 import pytest
 
-from lstm_verify import cells, keras_run, reference
+from lstm_verify import cells, forward, keras_run
 from lstm_verify.case import parse_case
 
 ACTIVATION_PAIRS = [("tanh", "sigmoid"), (None, None), ("relu", "hard_sigmoid"),
@@ -82,7 +82,7 @@ def test_options_against_keras(cell, reset_after, dtype, go_backwards, masked, z
         case = random_case(100 * n + 7 * go_backwards + 3 * masked + zero_output, act, rec,
                            go_backwards, masked, zero_output, dtype, cell=cell,
                            reset_after=reset_after)
-        ref, ker = reference.run(case), keras_run.run(case)
+        ref, ker = forward.run(case), keras_run.run(case)
         if dtype == "float32":  # float32 rounding grows with |value| over the steps
             assert_traces_agree(case, ref, ker, atol=2e-5, rtol=2e-4)
         else:
@@ -100,7 +100,7 @@ def test_activations_against_keras(cell, reset_after, activation, recurrent_acti
     # TensorFlow's exact gelu in float64 is off by up to 5e-9 (its erf is not), and the
     # error grows through the steps.
     atol = 1e-7 if activation == "gelu" else 1e-9
-    assert_traces_agree(case, reference.run(case), keras_run.run(case), atol)
+    assert_traces_agree(case, forward.run(case), keras_run.run(case), atol)
 
 
 @pytest.mark.parametrize("cell,reset_after", CELLS, ids=CELL_IDS)
@@ -108,7 +108,7 @@ def test_no_bias_and_default_initial_state(cell, reset_after):
     case = random_case(5, "tanh", "sigmoid", False, False, False, "float64", use_bias=False,
                        initial_state=False, cell=cell, reset_after=reset_after)
     assert case.bias is None
-    assert_traces_agree(case, reference.run(case), keras_run.run(case), 1e-9)
+    assert_traces_agree(case, forward.run(case), keras_run.run(case), 1e-9)
 
 
 @pytest.mark.parametrize("cell,reset_after", CELLS, ids=CELL_IDS)
@@ -117,7 +117,7 @@ def test_float64_gate_capture_runs_in_float64(cell, reset_after):
     # float64, so captured gates differed from the reference by ~1e-7.
     case = random_case(11, "tanh", "sigmoid", True, True, False, "float64", cell=cell,
                        reset_after=reset_after)
-    ref, ker = reference.run(case), keras_run.run(case)
+    ref, ker = forward.run(case), keras_run.run(case)
     for q in case.cell.pre_activations + tuple(g.name for g in case.cell.gates):
         np.testing.assert_allclose(ker.steps[q], ref.steps[q], rtol=0, atol=1e-12)
 
@@ -127,7 +127,7 @@ def test_all_steps_masked_keeps_initial_state_and_outputs_zero(cell, reset_after
     case = random_case(3, "tanh", "sigmoid", False, False, False, "float32", cell=cell,
                        reset_after=reset_after)
     case.mask = np.zeros((case.batch, case.steps), bool)
-    ref, ker = reference.run(case), keras_run.run(case)
+    ref, ker = forward.run(case), keras_run.run(case)
     np.testing.assert_allclose(ref.final_h, case.h0)
     np.testing.assert_array_equal(ref.sequence, 0.0)
     assert_traces_agree(case, ref, ker, 2e-5)
@@ -150,4 +150,4 @@ def test_cases_of_one_shape_reuse_the_built_layers_with_their_own_weights():
         cases.append(parse_case(data, f"same-shape-{seed}.yaml"))
     assert keras_run._layers(keras, cases[0]) is keras_run._layers(keras, cases[2])
     for case in cases + cases[:1]:
-        assert_traces_agree(case, reference.run(case), keras_run.run(case), 1e-9)
+        assert_traces_agree(case, forward.run(case), keras_run.run(case), 1e-9)

@@ -9,8 +9,8 @@ from conftest import run_cli
 from lstm_verify.case import load_case
 from lstm_verify.compare import Result
 from lstm_verify.errors import CaseError
-from lstm_verify.junit import to_xml
-from lstm_verify.safe_text import visible
+from lstm_verify.render.junit import to_xml
+from lstm_verify.render.safe_text import visible
 
 HOSTILE = {"esc": "\x1b[2J\x1b]0;owned\x07", "nul": "a\x00b", "bidi": "txt.\u202eexe",
            "c1": "\x9b31m", "surrogate": "\ud800"}

@@ -8,7 +8,7 @@ import pytest
 
 from lstm_verify.case import load_case
 from lstm_verify.errors import CaseError
-from lstm_verify.yaml_source import load_yaml
+from lstm_verify.case.yaml_source import load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, str(ROOT / "cli.py")]

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from lstm_verify import keras_run, reference
+from lstm_verify import forward, keras_run
 from lstm_verify.case import load_case
 from lstm_verify.compare import judge
 
@@ -10,7 +10,7 @@ from conftest import CASES
 
 
 def test_reference_gives_the_seed_numbers():
-    trace = reference.run(load_case(CASES / "seed-article.yaml"))
+    trace = forward.run(load_case(CASES / "seed-article.yaml"))
     np.testing.assert_array_equal(trace.i[0, 0], [5, 2, 1])
     np.testing.assert_array_equal(trace.f[0, 0], [1, 1, 0])
     np.testing.assert_array_equal(trace.c_tilde[0, 0], [0, 2, 1])
@@ -29,7 +29,7 @@ def test_keras_gives_the_seed_numbers_and_the_gates_behind_them():
 
 def test_the_published_answer_is_a_confirmed_known_mistake_at_h2():
     case = load_case(CASES / "seed-article.yaml")
-    result = judge(case, reference.run(case), keras_run.run(case))
+    result = judge(case, forward.run(case), keras_run.run(case))
     assert result.status == "known-mistake"
     [m] = result.mismatches
     assert (m.quantity, m.t, m.batch, m.unit) == ("h", None, 0, 2)
@@ -39,7 +39,7 @@ def test_the_published_answer_is_a_confirmed_known_mistake_at_h2():
 
 def test_the_corrected_twin_passes():
     case = load_case(CASES / "seed-article-corrected.yaml")
-    result = judge(case, reference.run(case), keras_run.run(case))
+    result = judge(case, forward.run(case), keras_run.run(case))
     assert result.status == "pass", result.verdict
     assert result.mismatches == []
     assert result.keras_vs_reference == 0.0

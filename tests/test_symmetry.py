@@ -5,7 +5,8 @@ import dataclasses
 import numpy as np
 
 from conftest import CASES, run_cli
-from lstm_verify import report, symmetry
+from lstm_verify.render import report
+from lstm_verify.diagnose import symmetry
 from lstm_verify.case import load_case, parse_case
 from lstm_verify.cells import get as get_cell
 

@@ -113,7 +113,7 @@ def test_square_brackets_in_case_text_are_printed_not_eaten_as_markup():
     # "[units, input_dim]" for style tags and dropped them from names and errors.
     from rich.console import Console
 
-    from lstm_verify import report
+    from lstm_verify.render import report
     from lstm_verify.compare import Result
 
     proc = run_cli("calc", CASES / "textbook-concatenated.yaml")

@@ -63,10 +63,10 @@ def test_verify_against_keeps_tensorflow_out_of_torch_and_onnx():
             "        if name.split('.')[0] == 'tensorflow':\n"
             "            raise ModuleNotFoundError(name)\n"
             "sys.meta_path.insert(0, Block())\n"
-            "from lstm_verify import engines, reference\n"
+            "from lstm_verify import engines, forward\n"
             "from lstm_verify.case import load_case\n"
             f"case = load_case({str(CASES / 'written-by-new.yaml')!r})\n"
-            "out = engines.Runner(['torch', 'onnxruntime']).run(case, reference.run(case))\n"
+            "out = engines.Runner(['torch', 'onnxruntime']).run(case, forward.run(case))\n"
             "print(' '.join(o.status for o in out))\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, timeout=300)

@@ -5,6 +5,6 @@ reads a case's ``backward`` and ``expected.gradients``; compare.py sets the auth
 gradients beside the reference's and TensorFlow's (keras_backward.py).
 """
 
-from .reference import Gradients, run, upstream_of
+from .bptt import Gradients, run, upstream_of
 
 __all__ = ["Gradients", "run", "upstream_of"]

@@ -16,7 +16,7 @@ Weight gradients are named as the case names its weights (kernel, or W_i/U_i/b_i
 Wcat_i, or a layout's weight_ih ...): forms.in_case_form says what those are.
 """
 
-from ..checks import describe
+from ..case.checks import describe
 from .forms import in_case_form, step_rows
 
 UPSTREAM_MEANING = "the gradient of the loss with respect to"

@@ -12,12 +12,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .. import reference
+from .. import forward
 from ..diagnose import Diagnosis, Explanation, recompute, reconciles
-from ..mistakes import hypotheses as forward_mistakes
-from ..mistakes import fewest_decimals
+from ..diagnose.mistakes import hypotheses as forward_mistakes
+from ..diagnose.mistakes import fewest_decimals
 from .compare import expected_arrays, first_divergence, value
-from .reference import run
+from .bptt import run
 
 MAX_DIAGNOSED_VALUES = 250_000     # steps x batch x n*units: some thirty backward passes
 
@@ -149,10 +149,10 @@ def explain(case, author_mismatches):
         return out
     for mistake in hypotheses(case):
         out.tried += 1
-        a = reference.arithmetic_of(case)
+        a = forward.arithmetic_of(case)
         if mistake.arithmetic is not None:
             a = mistake.arithmetic(a)
-        trace = reference.run(case, arithmetic=a)
+        trace = forward.run(case, arithmetic=a)
         step = mistake.step(case.cell.backward) if mistake.step else None
         grads = run(case, trace, backward_step=step, arithmetic=a)
         if mistake.relabel is not None:
@@ -165,7 +165,7 @@ def explain(case, author_mismatches):
         out.tried += 1
         changed = mistake.case or case
         trace = recompute(case, mistake)
-        a = reference.arithmetic_of(changed)
+        a = forward.arithmetic_of(changed)
         if mistake.arithmetic is not None:
             a = mistake.arithmetic(a)
         grads = run(changed, trace, arithmetic=a)

@@ -22,7 +22,7 @@ def in_case_form(case, kernel, recurrent_kernel, bias):
         return out if bias is None or not case.use_bias else {**out, "bias": bias}
     if form in ("per-gate", "concatenated"):
         return _textbook(case, kernel, recurrent_kernel, bias, form == "concatenated")
-    from .. import layouts
+    from ..case import layouts
     w = layouts.Weights.from_keras(kernel, recurrent_kernel,
                                    bias if case.use_bias else None, case.cell,
                                    case.reset_after)
@@ -34,7 +34,7 @@ def in_case_form(case, kernel, recurrent_kernel, bias):
 
 
 def _textbook(case, kernel, recurrent_kernel, bias, concatenated):
-    from ..textbook import bias_keys
+    from ..case.textbook import bias_keys
     cell, units = case.cell, case.units
     out = {}
     for k, g in enumerate(cell.blocks):

@@ -13,8 +13,8 @@ from itertools import permutations
 
 import numpy as np
 
-from . import reference
-from .compare import expected_arrays, trace_value
+from .. import forward
+from ..compare import expected_arrays, trace_value
 
 ORDER_NAMES = {("i", "o", "f", "c"): "ONNX's order",
                ("i", "c", "f", "o"): "TensorFlow 1's LSTMCell order i, j, f, o",
@@ -108,10 +108,10 @@ def blind_orders(case, every_gate=False, among=None):
         return []
     if too_big_to_recompute(case):
         return [order for order in _equal_block_orders(case) if order in among]
-    truth = reference.run(case)
+    truth = forward.run(case)
     positions = compared_positions(case, every_gate)
     return [order for order in among
-            if _same(reference.run(read_blocks_as(case, order)), truth, positions)]
+            if _same(forward.run(read_blocks_as(case, order)), truth, positions)]
 
 
 def warning(case):

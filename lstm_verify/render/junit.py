@@ -12,8 +12,8 @@ import io
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from . import files, reading
-from .errors import CaseError
+from .. import files, reading
+from ..errors import CaseError
 from .report import summary_counts
 from .safe_text import xml
 

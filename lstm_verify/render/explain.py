@@ -9,7 +9,7 @@ by the thresholds below, and the walkthrough says what it left out.  Plain text;
 TensorFlow.
 """
 
-from .cells.teaching import (Act, Bias, Dot, OneMinus, Product, Q, Sum, activated,
+from ..cells.teaching import (Act, Bias, Dot, OneMinus, Product, Q, Sum, activated,
                              activation_name, column, equation_lines, evaluate,
                              has_linear_activation, left_vector, options_text, parts,
                              symbolic, two_bias_rows)

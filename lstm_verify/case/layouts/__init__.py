@@ -19,7 +19,7 @@ zeros), so keras -> X -> keras is exact.  Which layouts a cell has, and their bl
 orders, the cell says (``Cell.layouts``).
 """
 
-from .. import cells
+from ... import cells
 from . import cudnn, keras, onnx, pytorch, tf1
 from .common import Weights, own_names
 

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import cells, npz_arrays
-from .backward import case as backward_case
+from .. import cells
+from . import npz_arrays
+from ..backward import case as backward_case
 from .checks import Reader, describe
-from .errors import CaseError
+from ..errors import CaseError
 from .weights import parse_weights
 from .yaml_source import MAX_VALUES, load_yaml
 

@@ -15,8 +15,8 @@ import re
 
 import yaml
 
-from . import reading
-from .errors import CaseError
+from .. import reading
+from ..errors import CaseError
 
 try:   # libyaml: a 13 MB case parses in seconds rather than minutes
     from yaml import CSafeLoader as _Loader

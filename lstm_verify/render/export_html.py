@@ -12,7 +12,7 @@ into the diagram.
 import html
 import re
 
-from .cells.teaching import activated, activation_name
+from ..cells.teaching import activated, activation_name
 from .export import Table, quantities
 
 POSITIVE = (178, 24, 43)     # dark red: large positive values

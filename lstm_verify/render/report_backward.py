@@ -4,9 +4,9 @@ gradients, and the gradient mismatches. No computation here."""
 import numpy as np
 from rich.markup import escape
 
-from .arithmetic import fmt
-from .backward.compare import describe_position, value
-from .backward.forms import in_case_form, step_rows
+from ..arithmetic import fmt
+from ..backward.compare import describe_position, value
+from ..backward.forms import in_case_form, step_rows
 
 LEGEND = ("backward pass: L = Σ upstream·outputs (or ½·Σ(output − target)²), a sum over "
           "batch, time and units, never a mean; dh at step t is the whole dL/dh_t (from "

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import cells, reading
-from .errors import CaseError
+from .. import cells, reading
+from ..errors import CaseError
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -59,7 +59,7 @@ def load_model(path, unsafe=False, verbose=False):
     if problem:
         raise CaseError(problem, path)
     _check_container(path)
-    from .keras_run import _import_keras
+    from ..keras_run import _import_keras
     keras = _import_keras(verbose)
     try:
         return keras.saving.load_model(path, safe_mode=not unsafe, compile=False)
@@ -114,7 +114,7 @@ def cell_of(layer, keras):
 def recurrent_layers(model):
     """Every recurrent layer in ``model`` (of a cell the tool knows), in the order the
     model lists its layers."""
-    from .keras_run import _import_keras
+    from ..keras_run import _import_keras
     keras = _import_keras()
     found = []
 

@@ -10,8 +10,9 @@ No TensorFlow, unless --with-keras asks for Keras's values (export_keras).
 
 from dataclasses import dataclass, field
 
-from . import activations, safe_text
-from .cells.teaching import (activated, equation_lines, options_text, symbol, symbolic,
+from .. import activations
+from . import safe_text
+from ..cells.teaching import (activated, equation_lines, options_text, symbol, symbolic,
                              two_bias_rows)
 from .exact import numbers
 
@@ -227,8 +228,8 @@ def export(path, fmt, output=None, force=False, precision=4, max_values=None,
            with_keras=False):
     """Render the case at ``path``; print it, or write ``output`` atomically. Returns the
     path written, or None when printed."""
-    from .case import load_case
-    from .files import write_atomic
+    from ..case import load_case
+    from ..files import write_atomic
 
     case = load_case(path) if max_values is None else load_case(path, max_values=max_values)
     text = safe_text.visible(render(case, fmt, precision, with_keras))   # no terminal controls

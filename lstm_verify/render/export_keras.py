@@ -9,22 +9,22 @@ and the reference's over every step, unit and sequence, judged at the tolerance
 
 import numpy as np
 
-from . import reference
-from .compare import keras_tolerance
-from .errors import CaseError
-from .cells.teaching import symbol
+from .. import forward
+from ..compare import keras_tolerance
+from ..errors import CaseError
+from ..cells.teaching import symbol
 from .exact import decimal
 from .export import Table, quantities
 
 
 def keras_blocks(case, precision):
-    from . import keras_run
+    from .. import keras_run
 
     try:
         ker = keras_run.run(case)
     except keras_run.KerasMismatch as exc:
         raise CaseError(f"--with-keras: Keras's gate capture failed: {exc}", case.path)
-    return comparison_blocks(case, reference.run(case), ker, keras_run.keras_version(),
+    return comparison_blocks(case, forward.run(case), ker, keras_run.keras_version(),
                              precision)
 
 

@@ -9,8 +9,8 @@ import itertools
 
 import numpy as np
 
-from . import activations
-from .errors import CaseError
+from .. import activations
+from ..errors import CaseError
 from .yaml_source import number_trap
 
 

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import layouts
-from .compare import KERAS_FLOOR
-from .errors import CaseError
+from ..case import layouts
+from ..compare import KERAS_FLOOR
+from ..errors import CaseError
 from .onnx_engine import onnx_op, onnx_unsupported, right_padded_lengths, run_onnxruntime
 
 ENGINES = ("keras", "torch", "onnxruntime", "keras-jax", "keras-torch")

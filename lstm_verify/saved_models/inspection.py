@@ -10,8 +10,8 @@ import textwrap
 
 import numpy as np
 
-from . import cells
-from .models import options, recurrent_layers
+from .. import cells
+from .load import options, recurrent_layers
 
 
 def _matrices(entry):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import cells
+from ... import cells
 from ..checks import describe
 
 

@@ -2,7 +2,7 @@
 
 Keras picks its backend once, at import, and this process already runs it on
 TensorFlow; so each other backend gets one long-lived worker process
-(``python -m lstm_verify.keras_backends BACKEND``) that reads one case per line as
+(``python -m lstm_verify.engines.keras_backends BACKEND``) that reads one case per line as
 JSON on stdin and answers one line of JSON on stdout: the final states and the
 sequence from the case's own layer (``keras.layers.LSTM``, ``GRU`` or ``SimpleRNN``,
 with return_sequences=True, return_state=True).  JSON floats are Python's exact repr,
@@ -37,6 +37,10 @@ def case_message(case):
     return message
 
 
+# the folder that holds the lstm_verify package, so `python -m` finds this copy of it
+PROJECT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
 class Worker:
     """One Keras process on ``backend``, started on first use and kept for later cases."""
 
@@ -45,9 +49,9 @@ class Worker:
         self.log = tempfile.TemporaryFile(mode="w+")   # the worker's stderr, for errors
         env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "lstm_verify.keras_backends", backend],
+            [sys.executable, "-m", "lstm_verify.engines.keras_backends", backend],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True,
-            env=env, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+            env=env, cwd=PROJECT)
         hello = self._read()
         self.version = hello["version"]
 

@@ -1,7 +1,7 @@
 """Backpropagation through time: the one backward loop, in plain numpy (float64), around
 a cell's backward step.
 
-Given the forward Trace (reference.run) and the gradient of the loss with respect to the
+Given the forward Trace (forward.run) and the gradient of the loss with respect to the
 layer's outputs (``upstream``: the sequence, the final h, the final c), it walks the
 processing steps in reverse:
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import reference
+from .. import forward
 
 
 @dataclass
@@ -59,10 +59,10 @@ def upstream_of(case, trace):
 
 def run(case, trace=None, backward_step=None, arithmetic=None, upstream=None):
     """Backpropagate ``upstream`` (default: the case's) through the forward ``trace``
-    (default: reference.run(case)); return Gradients."""
+    (default: forward.run(case)); return Gradients."""
     cell = case.cell
-    trace = trace if trace is not None else reference.run(case, arithmetic=arithmetic)
-    a = arithmetic or reference.arithmetic_of(case)
+    trace = trace if trace is not None else forward.run(case, arithmetic=arithmetic)
+    a = arithmetic or forward.arithmetic_of(case)
     step = backward_step or cell.backward
     up = upstream if upstream is not None else upstream_of(case, trace)
     d_state = {s: np.array(up[s], dtype=float) for s in cell.states}

@@ -12,9 +12,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import activations
-from .cells import Mistake
-from .compare import expected_arrays
+from .. import activations
+from ..cells import Mistake
+from ..compare import expected_arrays
 from .symmetry import orders, order_text, read_blocks_as
 
 MAX_DECIMALS = 6   # an author writing more decimals than this did not round by hand

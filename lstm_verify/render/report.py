@@ -5,8 +5,8 @@ import math
 
 from .safe_text import markup as escape  # case text: not markup, no terminal controls
 
-from .arithmetic import fmt
-from .compare import describe_position, trace_value
+from ..arithmetic import fmt
+from ..compare import describe_position, trace_value
 
 STATUS_STYLE = {"pass": ("PASS", "bold green"), "fail": ("FAIL", "bold red"),
                 "error": ("ERROR", "bold red"), "known-mistake": ("KNOWN MISTAKE", "bold yellow")}

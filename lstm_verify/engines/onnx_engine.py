@@ -10,7 +10,7 @@ when a model is built or run.
 
 import numpy as np
 
-from . import layouts
+from ..case import layouts
 
 # Keras activation -> (ONNX name, alpha, beta); Affine(1, 0) is the identity.
 ONNX_ACTIVATIONS = {None: ("Affine", 1.0, 0.0), "linear": ("Affine", 1.0, 0.0),

@@ -17,9 +17,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from . import activations, reference
-from .cells.cell import Arithmetic, zeros_bias
-from .errors import CaseError
+from .. import activations, forward
+from ..cells.cell import Arithmetic, zeros_bias
+from ..errors import CaseError
 
 MAX_DECIMALS = 6          # a "short decimal" has at most this many digits after the point
 MAX_DENOMINATOR_DIGITS = 7    # a longer denominator teaches nothing: decimals are shown instead
@@ -56,11 +56,11 @@ class Numbers:
     """The case's numbers and its trace, all Fractions (exact) or all floats (decimal).
 
     kernel (F, nU), recurrent_kernel (U, nU), bias as the cell has it, h0/c0 (B, U) (c0
-    None without a cell state); trace as reference.Trace.  ``fmt`` writes one number;
+    None without a cell state); trace as forward.Trace.  ``fmt`` writes one number;
     ``note`` says which arithmetic and why."""
 
     exact: bool
-    trace: reference.Trace
+    trace: forward.Trace
     kernel: np.ndarray
     recurrent_kernel: np.ndarray
     bias: np.ndarray
@@ -79,7 +79,7 @@ def numbers(case, precision=4):
     if isinstance(precision, bool) or not isinstance(precision, int) or not 0 <= precision <= 15:
         raise CaseError(f"--precision is {precision}, expected a whole number of decimal "
                         "places from 0 to 15")
-    ref = reference.run(case)
+    ref = forward.run(case)
     try:
         return _exact_numbers(case, ref)
     except _Inexact as why:
@@ -155,7 +155,7 @@ def _bounded(step):
 
 
 def run_exact(case, arrays):
-    """The reference's forward pass (reference.run, the cell's own step) in Fractions."""
+    """The reference's forward pass (forward.run, the cell's own step) in Fractions."""
     act = _exact_activation(case.activation)
     sigma = (_exact_activation(case.recurrent_activation)
              if case.cell.has_recurrent_activation else None)
@@ -164,7 +164,7 @@ def run_exact(case, arrays):
                    cell_activation=act, reset_after=case.reset_after)
     exact_case = replace(case, inputs=arrays["inputs"], h0=arrays["initial h"],
                          c0=arrays["initial c"])
-    return reference.run(exact_case, step=_bounded(case.cell.step), arithmetic=a)
+    return forward.run(exact_case, step=_bounded(case.cell.step), arithmetic=a)
 
 
 def check_against(exact, ref):

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import activations, reading
-from .errors import CaseError
-from .files import write_atomic
-from .models import find_layers, load_model, options
-from .yaml_source import float_text
+from .. import activations, reading
+from ..errors import CaseError
+from ..files import write_atomic
+from .load import find_layers, load_model, options
+from ..case.yaml_source import float_text
 
 INLINE_MAX = 256  # arrays with more values than this go to the sibling .npz
 

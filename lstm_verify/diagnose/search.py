@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import reference
-from .compare import expected_arrays, trace_value
+from .. import forward
+from ..compare import expected_arrays, trace_value
 from .mistakes import hypotheses
 
 # Past this many steps or gate values per pass (steps x batch x n*units) we do not
@@ -31,13 +31,13 @@ KINDS = {"gate-order": "gate order", "hard-sigmoid": "activations",
 
 
 def recompute(case, mistake):
-    """The reference forward pass (the one loop, reference.run) as the author computed
+    """The reference forward pass (the one loop, forward.run) as the author computed
     it under ``mistake``: its changed case, its wrapped step, its arithmetic, its labels."""
     case = mistake.case or case
-    arithmetic = reference.arithmetic_of(case)
+    arithmetic = forward.arithmetic_of(case)
     if mistake.arithmetic is not None:
         arithmetic = mistake.arithmetic(arithmetic)
-    trace = reference.run(case, step=mistake.step, arithmetic=arithmetic)
+    trace = forward.run(case, step=mistake.step, arithmetic=arithmetic)
     return mistake.relabel(trace) if mistake.relabel is not None else trace
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import reading
+from .. import reading
 from .checks import describe
-from .errors import CaseError
+from ..errors import CaseError
 
 PREFIX = "npz:"
 ARRAY_KEYS = ("inputs", "mask", "initial_state", "weights", "expected")
