@@ -112,7 +112,7 @@ def _verification(result):
 
 def verify(case):
     """Reference, the real Keras layer, comparison and diagnosis: a Verification."""
-    from .verify import verify_case
+    from .suite import verify_case
     return _verification(verify_case(case))
 
 
@@ -177,7 +177,7 @@ def _with_expected(case, actual):
     steps = actual.get("steps")
     if isinstance(steps, dict):   # {t: {...}} as well as a case file's [{t: 1, ...}]
         actual = {**actual, "steps": [{"t": t, **values} for t, values in steps.items()]}
-    candidate = replace(case, expected={})
+    candidate = replace(case, expected={}, known_mistake=None)
     candidate.expected = _case._expected(Reader(case.path, {}), actual, candidate)
     return candidate
 

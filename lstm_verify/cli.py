@@ -36,7 +36,7 @@ def cmd_verify(args):
     import warnings
 
     from .render import report
-    from .verify import collect, verify_files
+    from .suite import collect, verify_files
 
     from .engines import Runner, parse_against
     engines = Runner(parse_against(args.against))   # other implementations; none by default
@@ -101,7 +101,7 @@ def cmd_validate(args):
     Example: lstm-verify validate cases/
     """
     from .diagnose.symmetry import warning
-    from .verify import collect, load_all
+    from .suite import collect, load_all
 
     status = EXIT_OK
     found = collect(args.paths)

@@ -16,8 +16,8 @@ from . import reading
 from .render import safe_text
 from .errors import CaseError
 from .render.junit import render_plain
-from .verify import CASE_SUFFIXES
-from .verify import looks_like_case as _looks_like_case
+from .suite import CASE_SUFFIXES
+from .suite import looks_like_case as _looks_like_case
 from .case.yaml_source import MAX_FILE_BYTES
 
 
@@ -60,7 +60,7 @@ class CaseItem(pytest.Item):
     def runtest(self):
         import warnings
 
-        from .verify import verify_files
+        from .suite import verify_files
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", module="keras")
             result = next(verify_files([self.path]))

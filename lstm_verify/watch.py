@@ -69,7 +69,7 @@ def arrays_file(path, text):
 
 def check_once(path, console):
     from .render import report
-    from .verify import verify_files
+    from .suite import verify_files
     result = next(verify_files([path]))
     report.render(console, result)
     return result

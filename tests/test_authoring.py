@@ -12,7 +12,7 @@ from lstm_verify.authoring import expected_span, flow, new_case_text, number, re
 from lstm_verify.case import load_case
 from lstm_verify.errors import CaseError
 from lstm_verify.files import write_atomic
-from lstm_verify.verify import verify_case
+from lstm_verify.suite import verify_case
 
 COMMENTED = """\
 # My hand-worked example.   (odd   spacing kept)

@@ -12,7 +12,7 @@ from lstm_verify import forward
 from lstm_verify.diagnose import symmetry
 from lstm_verify.case import load_case
 from lstm_verify.render.report import result_json
-from lstm_verify.verify import verify_case
+from lstm_verify.suite import verify_case
 
 VERBATIM = {"seed-article.yaml"}   # the article's h and c only; its gates coincide
 FILES = [p for p in sorted(CASES.rglob("*.yaml")) if p.name not in VERBATIM]

@@ -224,7 +224,7 @@ def test_convert_a_gru_on_the_command_line(tmp_path):
 @pytest.mark.parametrize("cell,layout,reset_after",
                          [c for c in CELL_LAYOUTS if c[1] != "keras"])
 def test_a_case_in_each_layout_verifies_with_real_keras(tmp_path, cell, layout, reset_after):
-    from lstm_verify.verify import verify_case
+    from lstm_verify.suite import verify_case
 
     text, _, _ = convert(case_file(tmp_path, cell, reset_after), layout)
     path = tmp_path / f"{layout}.yaml"

@@ -301,7 +301,7 @@ def test_huge_case_is_not_diagnosed_and_says_so():
 # Real Keras from here on: verify runs the case, judge diagnoses, the report shows it.
 
 def test_verify_json_and_verdict_for_the_bundled_classic_mistakes():
-    from lstm_verify.verify import verify_case
+    from lstm_verify.suite import verify_case
 
     want = {"mistake-gate-order.yaml": ("gate-order", "i, c, f, o"),
             "mistake-keras2-hard-sigmoid.yaml": ("keras2-hard-sigmoid", "Keras 2's"),
@@ -327,7 +327,7 @@ def test_verify_json_and_verdict_for_the_bundled_classic_mistakes():
 
 
 def test_verify_of_an_unmarked_mistake_fails_and_names_the_likely_cause(tmp_path):
-    from lstm_verify.verify import verify_case
+    from lstm_verify.suite import verify_case
 
     text = (CASES / "mistake-gate-order.yaml").read_text()
     path = tmp_path / "unmarked.yaml"

@@ -169,7 +169,7 @@ def test_cases_an_engine_cannot_express_are_skipped_with_the_reason(options, eng
 
 def test_a_disagreeing_engine_fails_the_case():
     pytest.importorskip("torch")
-    from lstm_verify.verify import verify_case
+    from lstm_verify.suite import verify_case
 
     case = random_case(7)
     result = verify_case(case)

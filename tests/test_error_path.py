@@ -11,7 +11,7 @@ import pytest
 from conftest import CASES, ROOT, run_cli
 from lstm_verify.case import load_case
 from lstm_verify.errors import CaseError
-from lstm_verify.verify import collect
+from lstm_verify.suite import collect
 
 TWO_STEPS = (CASES / "two-steps-linear.yaml").read_text()
 SMALL = """units: 1

@@ -22,7 +22,7 @@ from lstm_verify.saved_models.extract import extract
 from lstm_verify.saved_models.inspection import describe_model
 from lstm_verify.keras_run import _import_keras
 from lstm_verify.saved_models import find_layers, load_model
-from lstm_verify.verify import verify_case
+from lstm_verify.suite import verify_case
 
 # one layer of each cell in the stacked model, by the path inspect gives it
 LAYER_OF = {"lstm": "lstm", "gru": "gru", "simple_rnn": "simple"}

@@ -102,7 +102,7 @@ def test_validate_warns_on_stderr_and_still_exits_0(write_case):
 
 
 def test_verify_reports_the_warning_without_failing(write_case):
-    from lstm_verify.verify import verify_case
+    from lstm_verify.suite import verify_case
 
     result = verify_case(load_case(write_case(CONSTANT.split("expected:")[0])))
     assert result.status == "pass", result.verdict

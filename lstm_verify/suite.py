@@ -1,4 +1,5 @@
-"""Find case files, check them, and run them through the reference and Keras."""
+"""A suite of cases: find case files, check them, and run each through the reference,
+Keras and the comparison (verify_case); the CLI, watch and the pytest plugin use it."""
 
 import os
 import re
