@@ -162,3 +162,15 @@ def test_api_names_survive_importing_every_module():
     for name in lv.__all__:
         assert not type(getattr(lv, name)).__name__ == "module", name
     assert lv.verify.__module__ == lv.reference.__module__ == "lstm_verify.api"
+
+
+def test_the_readme_example_runs():
+    text = (ROOT / "README.md").read_text()
+    start = text.index("## Python API")
+    block = text[text.index("```python\n", start) + len("```python\n"):]
+    block = block[:block.index("```")]
+    done = subprocess.run([sys.executable, "-c", block + "\nimport sys\n"
+                           "assert 'tensorflow' not in sys.modules\n"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[0] == "[2. 1. 0.] [0. 4. 0.]"
