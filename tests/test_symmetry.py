@@ -3,8 +3,10 @@
 import dataclasses
 
 import numpy as np
+import pytest
 
 from conftest import CASES, run_cli
+from lstm_verify import forward
 from lstm_verify.render import report
 from lstm_verify.diagnose import symmetry
 from lstm_verify.case import load_case, parse_case
@@ -119,3 +121,21 @@ def test_new_symmetric_warns_and_new_asymmetric_does_not(write_case):
         assert symmetry.blind_orders(symmetric) == LSTM_ORDERS
         asymmetric = load_case(write_case(new_case_text(seed=seed, asymmetric=True), "a.yaml"))
         assert symmetry.warning(asymmetric) is None
+
+
+@pytest.mark.parametrize("cell,reset_after", [("lstm", True), ("gru", True), ("gru", False)])
+def test_orders_run_together_equal_each_order_run_alone(cell, reset_after):
+    # blind_orders runs all gate orders in one pass (weights stacked on a leading axis);
+    # every order's numbers must be exactly those of its own forward run
+    from test_reference_vs_keras import random_case
+    case = random_case(9, "tanh", "hard_sigmoid", True, True, False, "float64", cell=cell,
+                       reset_after=reset_after)
+    group = symmetry.orders(case.cell)[:4]
+    together = symmetry._orders_run(case, group)
+    for n, order in enumerate(group):
+        alone = forward.run(symmetry.read_blocks_as(case, order))
+        for name in case.cell.quantities:
+            np.testing.assert_allclose(together.steps[name][:, n], alone.steps[name],
+                                       rtol=1e-13, atol=1e-13, err_msg=name)
+        np.testing.assert_allclose(together.sequence[n], alone.sequence, rtol=1e-13,
+                                   atol=1e-13)

@@ -30,11 +30,11 @@ def step(x_t, prev, a):
     W_z, W_r, W_h = np.split(a.kernel, 3, axis=-1)
     U_z, U_r, U_h = np.split(a.recurrent_kernel, 3, axis=-1)
     if a.reset_after:
-        b_x, b_h = a.bias                              # input row, recurrent row
+        b_x, b_h = a.bias[..., 0, :], a.bias[..., 1, :]   # input row, recurrent row
     else:
         b_x, b_h = a.bias, 0 * a.bias                  # one bias, on the input side
-    bx_z, bx_r, bx_h = np.split(b_x, 3)
-    bh_z, bh_r, bh_h = np.split(b_h, 3)
+    bx_z, bx_r, bx_h = np.split(b_x, 3, axis=-1)
+    bh_z, bh_r, bh_h = np.split(b_h, 3, axis=-1)
     z_z = (x_t @ W_z + bx_z) + (h_prev @ U_z + bh_z)
     z_r = (x_t @ W_r + bx_r) + (h_prev @ U_r + bh_r)
     z = keep(sigma(z_z))
