@@ -60,26 +60,37 @@ SUITE_CELLS = {"lstm": (4, "[0, 0, 0, 0, 0, 0, 0, 0]"),
                "simple_rnn": (1, "[0, 0]")}
 
 
-def suite(tmp, count, cells=("lstm",)):
-    """verify on ``count`` small two-unit cases, cycling through ``cells``."""
-    folder = tmp / f"suite-{'-'.join(cells)}"
+def suite(tmp, count, cells=("lstm",), shapes=1, target=1.3):
+    """verify on ``count`` small cases cycling through ``cells``; with ``shapes`` > 1 the
+    cases also vary in units, input_dim, steps, batch and options (``shapes`` distinct
+    layers, as a real suite has)."""
+    folder = tmp / f"suite-{'-'.join(cells)}-{shapes}"
     folder.mkdir()
     rng = np.random.default_rng(0)
     for n in range(count):
         cell = cells[n % len(cells)]
-        blocks, bias = SUITE_CELLS[cell]
-        k = np.round(rng.normal(size=(1, 2 * blocks)), 3).tolist()
-        r = np.round(rng.normal(size=(2, 2 * blocks)), 3).tolist()
-        (folder / f"c{n:03}.yaml").write_text(
-            f"cell: {cell}\nunits: 2\ninputs: [[1], [2]]\n"
-            f"weights: {{kernel: {k}, recurrent_kernel: {r}, bias: {bias}}}\n")
+        shape = n % shapes
+        units, features = 1 + shape % 4, 1 + (shape // 4) % 3
+        steps, batch = 1 + n % 5, 1 + n % 2
+        blocks = SUITE_CELLS[cell][0]
+        two_rows = cell == "gru"
+        bias = np.round(rng.normal(size=(2, blocks * units) if two_rows else blocks * units), 3)
+        options = ["go_backwards: true"] if shape >= 12 and shape % 2 else []
+        (folder / f"c{n:03}.yaml").write_text("\n".join([
+            f"cell: {cell}", f"units: {units}", *options,
+            f"inputs: {np.round(rng.normal(size=(batch, steps, features)), 2).tolist()}",
+            "weights:",
+            f"  kernel: {np.round(rng.normal(size=(features, blocks * units)), 3).tolist()}",
+            f"  recurrent_kernel: {np.round(rng.normal(size=(units, blocks * units)), 3).tolist()}",
+            f"  bias: {bias.tolist()}", ""]))
     base = median_seconds(run_process([sys.executable, "-c", "import tensorflow"]), 2)
     print(f"{'baseline: python -c ' + repr('import tensorflow'):<52} {base * 1000:9.1f} ms")
     result = subprocess.run([sys.executable, "cli.py", "verify", str(folder)],
                             capture_output=True, text=True, env=ENV, cwd=ROOT)
     assert f"{count} cases: {count} passed" in result.stdout, result.stdout[-500:]
     took = median_seconds(run_process([sys.executable, "cli.py", "verify", str(folder)]), 1)
-    row(f"suite: verify {count} small {'/'.join(cells)} cases", took, base, 2.0)
+    kinds = f"{shapes} shapes" if shapes > 1 else "one shape"
+    row(f"suite: verify {count} {'/'.join(cells)} cases, {kinds}", took, base, target)
     print(f"{'   per case after start-up':<52} {(took - base) / count * 1000:9.1f} ms")
 
 
@@ -175,6 +186,22 @@ def large_backward(case):
     row(f"large: backward reference vs GradientTape ({case.cell.title})", ours, theirs, 2.0)
 
 
+def capture_vs_layer(case):
+    """The gate capture (keras_run.run: the real layer and the recording cell) against one
+    call of the plain Keras layer on the same input."""
+    from lstm_verify import keras_run
+    keras = keras_run._import_keras()
+    layer = getattr(keras.layers, case.cell.keras_layer)(case.units, return_sequences=True,
+                                                         return_state=True)
+    x = case.inputs.astype("float32")
+    layer(x)
+    plain = median_seconds(lambda: layer(x), 1)
+    keras_run.run(case)
+    capture = median_seconds(lambda: keras_run.run(case), 1)
+    row(f"gate capture vs one call of keras.layers.{case.cell.keras_layer}", capture, plain,
+        3.0)
+
+
 def capture_growth():
     from lstm_verify import keras_run
     print("gate capture (keras_run.run): time and peak Python-side memory (tracemalloc)")
@@ -200,10 +227,11 @@ def main():
         startup(tmp)
         big_yaml(tmp)
         count = int(os.environ.get("BENCH_SUITE", "100"))
-        suite(tmp, count)
-        suite(tmp, count, cells=("lstm", "gru", "simple_rnn"))
-    large(large_case())
-    large(large_case(cell="gru"))
+        suite(tmp, count, target=1.3)
+        suite(tmp, count + 12, cells=("lstm", "gru", "simple_rnn"), shapes=28, target=1.6)
+    large(large_case(steps=512))
+    large(large_case(cell="gru", steps=512))
+    capture_vs_layer(large_case(steps=512))
     large_backward(large_case())
     capture_growth()
 
