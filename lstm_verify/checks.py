@@ -149,6 +149,19 @@ class Reader:
         return arr
 
 
+def refuse_unreadable(name, value):
+    """CaseError unless every number of the array ``value``, which a tool is about to write
+    into a case as ``name``, is finite and within 1e30, as Reader.array requires."""
+    if value.dtype == bool:
+        return
+    bad = ~np.isfinite(value) | (np.abs(np.where(np.isfinite(value), value, 0)) > 1e30)
+    if bad.any():
+        at = [int(i) for i in np.argwhere(bad)[0]]
+        raise CaseError(f"the case's {name} would hold {value[tuple(at)]} at {at}: a case "
+                        "needs finite numbers within 1e30, so nothing is written (NaN or "
+                        "infinity in the input data, or in what the model computed from it)")
+
+
 def describe(value):
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"

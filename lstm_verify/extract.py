@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from . import activations, reading
+from .checks import refuse_unreadable
 from .errors import CaseError
 from .files import write_atomic
 from .models import find_layers, load_model, options
@@ -248,18 +249,6 @@ class _ArrayWriter:
         # the shortest text that reads back as the same float32 (or float64) value
         return float_text(str(np.float32(value)) if self.dtype == "float32"
                           else repr(float(value)))
-
-
-def refuse_unreadable(name, value):
-    """CaseError unless every number is finite and within 1e30, as a case must be."""
-    if value.dtype == bool:
-        return
-    bad = ~np.isfinite(value) | (np.abs(np.where(np.isfinite(value), value, 0)) > 1e30)
-    if bad.any():
-        at = [int(i) for i in np.argwhere(bad)[0]]
-        raise CaseError(f"the case's {name} would hold {value[tuple(at)]} at {at}: a case "
-                        "needs finite numbers within 1e30, so nothing is written (NaN or "
-                        "infinity in the input data, or in what the model computed from it)")
 
 
 def _scalar(value):
