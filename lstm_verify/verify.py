@@ -81,17 +81,16 @@ def _collect_folder(folder, found):
 
 
 def load_all(files, **load_options):
-    """(path, Case or CaseError) for each file; a bad file does not stop the others."""
-    out = []
+    """Yield (path, Case or CaseError) for each file, one at a time (a run over many big
+    cases holds one at once); a bad file does not stop the others."""
     for path in files:
         if isinstance(path, CaseError):
-            out.append((Path(path.file), path))
+            yield Path(path.file), path
             continue
         try:
-            out.append((path, load_case(path, **load_options)))
+            yield path, load_case(path, **load_options)
         except CaseError as exc:
-            out.append((path, exc))
-    return out
+            yield path, exc
 
 
 def verify_case(case, verbose=False):
@@ -113,7 +112,10 @@ def verify_case(case, verbose=False):
 def verify_files(files, verbose=False, **load_options):
     """Yield one Result per file, in order; bad files become status 'error'."""
     for path, loaded in load_all(files, **load_options):
-        if isinstance(loaded, CaseError):
-            yield Result(file=str(path), name=path.stem, status="error", error=str(loaded))
-        else:
-            yield verify_case(loaded, verbose=verbose)
+        if not isinstance(loaded, CaseError):
+            try:
+                yield verify_case(loaded, verbose=verbose)
+                continue
+            except CaseError as exc:   # found while running it: still this file's verdict
+                loaded = exc
+        yield Result(file=str(path), name=path.stem, status="error", error=str(loaded))
