@@ -24,10 +24,15 @@ FULL_BATCH = 2      # more sequences: sequence 0 in full
 MAX_VECTOR = 8
 
 NOT_PER_UNIT = ("prev", "x", "kernel", "recurrent_kernel", "bias")   # in a backward step's result
-DEFINITIONS = ("dh is the whole dL/dh_t (from this step's output and from step t+1), "
-               "likewise dc for c_t; d<gate> is with respect to the gate after its "
-               "activation, dz_<gate> before it; the loss is a sum over batch, time and "
-               "units, never a mean")
+
+
+def definitions(case):
+    """What each gradient is, in words: authors differ on them."""
+    others = "".join(f", likewise d{s} for {s}_t" for s in case.cell.states[1:])
+    gates = ("; dg is with respect to a gate g after its activation, dz_g before it"
+             if case.cell.gates else "; dz_h is with respect to the pre-activation")
+    return (f"dh is the whole dL/dh_t (from this step's output and from step t+1){others}"
+            f"{gates}; the loss is a sum over batch, time and units, never a mean")
 
 
 def walkthrough(case, precision=4):
@@ -37,7 +42,7 @@ def walkthrough(case, precision=4):
     bn = backward_numbers(case, precision)
     fmt, cell = bn.num.fmt, case.cell
     lines = ["", "Backward pass (backpropagation through time), from the last step to the "
-             "first:", f"  {loss_text(case)}", f"  {DEFINITIONS}.",
+             "first:", f"  {loss_text(case)}", f"  {definitions(case)}.",
              f"  Arithmetic: {bn.note}.", "", "Equations of one backward step:"]
     lines += ["  " + line for line in equations(case)]
     units = list(range(case.units)) if case.units <= FULL_UNITS else list(range(UNITS_IN_FULL))
