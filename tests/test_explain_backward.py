@@ -240,6 +240,29 @@ def test_a_long_upstream_gives_decimals_and_says_why(write_case):
     assert "unit 1: do[1] = 0.1235·2 = 0.2469" in text
 
 
+def test_a_big_case_is_summarised_and_says_so(write_case):
+    rng = np.random.default_rng(0)
+
+    def array(*shape):
+        return np.round(rng.normal(size=shape), 1).tolist()
+
+    path = write_case(f"inputs: {array(3, 10, 2)}\nweights:\n  kernel: {array(2, 24)}\n"
+                      f"  recurrent_kernel: {array(6, 24)}\n  bias: {array(24)}\n"
+                      f"backward:\n  upstream: {{h: {array(3, 6)}}}\n")
+    case = load_case(path)
+    text = text_of(path)
+    assert ("Summarised (a big case): units 2–5 as values only; steps 2–8 as their state "
+            "gradients only; sequence 2 in the totals only.") in text
+    dc = backward.run(case).steps["dc"][4, 0]
+    four = [f"{v:.4f}".rstrip("0").rstrip(".").replace("-0", "0") if abs(v) < 5e-5
+            else f"{v:.4f}".rstrip("0").rstrip(".") for v in dc]
+    line = text.split("Step 5 of sequence 0, backwards: ")[1].split("\n")[0]
+    assert line.startswith("dh = [") and line.endswith("dc = [" + ", ".join(four) + "]")
+    assert "Step 10 of sequence 1, backwards:" in text
+    assert "of sequence 2, backwards" not in text
+    assert "unit 2:" not in text.split("Backward pass")[1]
+
+
 def test_explain_without_backward_has_no_backward_section():
     assert "Backward pass" not in text_of(CASES / "seed-article-corrected.yaml")
     assert "backward" not in render(load_case(CASES / "seed-article-corrected.yaml"),
@@ -333,8 +356,8 @@ def test_browser_shows_the_backward_tables(browser, tmp_path):  # noqa: F811 (th
               .find_elements("css selector", "th, td")]
     assert second == ["1", "1", "1/6", "-5/6", "-29/6", "-29/36", "-5/36", "1/6"]
     kernel = tables["dL/dkernel"]
-    assert [cell.text for cell in kernel.find_elements("css selector", "tbody tr")[1]
-            .find_elements("css selector", "th, td")] == ["row 1", "0", "-29/18", "0", "-5/18", "0",
-                                                  "1/3"]
+    row_1 = kernel.find_elements("css selector", "tbody tr")[1]
+    assert [cell.text for cell in row_1.find_elements("css selector", "th, td")] == \
+        ["row 1", "0", "-29/18", "0", "-5/18", "0", "1/3"]
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors

@@ -48,6 +48,16 @@ def walkthrough(case, precision=4):
     units = list(range(case.units)) if case.units <= FULL_UNITS else list(range(UNITS_IN_FULL))
     full = set(range(case.steps)) if case.steps <= FULL_STEPS else \
         {0, case.steps - 2, case.steps - 1}
+    notes = ([f"units {UNITS_IN_FULL}–{case.units - 1} as values only"]
+             if len(units) < case.units else [])
+    notes += ([f"steps 2–{case.steps - 2} as their state gradients only"]
+              if len(full) < case.steps else [])
+    if case.batch > FULL_BATCH:
+        rest = (f"sequences {FULL_BATCH}–{case.batch - 1}" if case.batch > FULL_BATCH + 1
+                else f"sequence {FULL_BATCH}")
+        notes.append(f"{rest} in the totals only")
+    if notes:
+        lines += ["", "Summarised (a big case): " + "; ".join(notes) + "."]
     for b in range(min(case.batch, FULL_BATCH)):
         for k in reversed(range(case.steps)):
             lines.append("")
