@@ -13,7 +13,9 @@ processing steps in reverse:
         gradient to the previous output (it repeats it) or nowhere (zero_output_for_mask)
 
 The loss is a sum over batch, time and units (never a mean).  The diagnosis reruns this
-same loop with a wrapped backward step or other arithmetic.
+same loop with a wrapped backward step or other arithmetic, and the exact walkthrough
+runs it on Fractions (render/exact.py): its zeros are written 0, not 0.0, so they keep
+Fractions exact.
 """
 
 from dataclasses import dataclass
@@ -65,23 +67,23 @@ def run(case, trace=None, backward_step=None, arithmetic=None, upstream=None):
     a = arithmetic or forward.arithmetic_of(case)
     step = backward_step or cell.backward
     up = upstream if upstream is not None else upstream_of(case, trace)
-    d_state = {s: np.array(up[s], dtype=float) for s in cell.states}
+    d_state = {s: np.asarray(up[s]) for s in cell.states}   # float, or Fractions (exact)
     d_carried_output = np.zeros_like(d_state["h"])   # to the output a masked step repeated
     weights = {"kernel": np.zeros_like(a.kernel),
                "recurrent_kernel": np.zeros_like(a.recurrent_kernel),
-               "bias": np.zeros_like(np.asarray(a.bias, dtype=float))}
+               "bias": np.zeros_like(a.bias, dtype=np.result_type(a.bias, float))}
     per_step, d_x = [], []
     for k in reversed(range(case.steps)):
         live = ~trace.masked[k][:, None]                                 # (B, 1)
         d_output = up["sequence"][:, k] + d_carried_output
-        d_here = dict(d_state, h=d_state["h"] + np.where(live, d_output, 0.0))
-        masked_goes = 0.0 if case.zero_output_for_mask else d_output
-        d_carried_output = np.where(live, 0.0, masked_goes)
+        d_here = dict(d_state, h=d_state["h"] + np.where(live, d_output, 0))
+        masked_goes = 0 if case.zero_output_for_mask else d_output
+        d_carried_output = np.where(live, 0, masked_goes)
         with np.errstate(over="ignore", invalid="ignore"):
             g = step(trace.at(k),
-                     {s: np.where(live, d_here[s], 0.0) for s in cell.states}, a)
+                     {s: np.where(live, d_here[s], 0) for s in cell.states}, a)
         # a masked step: no gate gradient; its states were carried, so are their gradients
-        d_state = {s: g["prev"][s] + np.where(live, 0.0, d_here[s]) for s in cell.states}
+        d_state = {s: g["prev"][s] + np.where(live, 0, d_here[s]) for s in cell.states}
         for name in weights:
             weights[name] = weights[name] + g[name]
         row = {name: value for name, value in g.items() if name not in

@@ -18,7 +18,8 @@ from dataclasses import replace
 import numpy as np
 
 from .cell import Cell, Gate, Mistake, affine_text
-from .teaching import Bias, Diagram, Dot, OneMinus, Product, Q, Sum, Teaching, Update
+from .teaching import (Backward, BackwardLine, Bias, Diagram, Dot, OneMinus, Product, Q, Sum,
+                       Teaching, Update)
 
 BLOCKS = ("z", "r", "h")
 
@@ -199,6 +200,37 @@ def pre_activation(block, case):
     return Sum((x_part, h_part) + input_bias + recurrent_bias)
 
 
+def _reset_gradient(case):
+    """dr: the reset gate scales the recurrent part after the matmul, or h_prev before it."""
+    if case.reset_after:
+        return "dz_h·(h_prev·U_h + b_h,rec)" if case.use_bias else "dz_h·(h_prev·U_h)"
+    return "(dz_h·U_hᵀ)·h_prev"
+
+
+def _into_h_prev(case):
+    through_candidate = "(dz_h·r)·U_hᵀ" if case.reset_after else "(dz_h·U_hᵀ)·r"
+    return f"dh·z + dz_z·U_zᵀ + dz_r·U_rᵀ + {through_candidate}"
+
+
+BACKWARD = Backward(
+    lines=(BackwardLine("dz", "dh·(h_prev − h̃)",
+                        lambda v, n: f"{n.f(v['dh'])}·({n.f(v['h_prev'])} − "
+                                     f"{n.f(v['h_tilde'])})"),
+           BackwardLine("dh_tilde", "dh·(1 − z)",
+                        lambda v, n: f"{n.f(v['dh'])}·(1 − {n.f(v['z'])})"),
+           BackwardLine("dz_h", "dh̃·{act}'(z_h)",
+                        lambda v, n: f"{n.f(v['dh_tilde'])}·"
+                                     f"{n.slope('activation', v['z_h'], v['h_tilde'])}"),
+           BackwardLine("dr", _reset_gradient),
+           BackwardLine("dz_z", "dz·{rec}'(z_z)",
+                        lambda v, n: f"{n.f(v['dz'])}·{n.slope('recurrent', v['z_z'], v['z'])}"),
+           BackwardLine("dz_r", "dr·{rec}'(z_r)",
+                        lambda v, n: f"{n.f(v['dr'])}·{n.slope('recurrent', v['z_r'], v['r'])}")),
+    carry=(("h", _into_h_prev),),
+    inputs="dz_z·W_zᵀ + dz_r·W_rᵀ + dz_h·W_hᵀ",
+)
+
+
 TEACHING = Teaching(
     activated=None,     # the gates
     pre_activation=pre_activation,
@@ -223,6 +255,7 @@ TEACHING = Teaching(
                (600, 218, 600, 168, 1), (600, 133, 600, 78, 1)),                # h~ -> x -> +
         ends=((10, 52, "h", "t-1"), (262, 440, "x", "t"), (732, 52, "h", "t")),
         values=((10, 84, "h_prev"), (300, 440, "x"), (732, 84, "h"))),
+    backward=BACKWARD,
 )
 
 

@@ -14,7 +14,8 @@ import numpy as np
 
 from .. import activations
 from .cell import Cell, Gate, Mistake, affine_text
-from .teaching import Act, Bias, Diagram, Dot, Product, Q, Sum, Teaching, Update
+from .teaching import (Act, Backward, BackwardLine, Bias, Diagram, Dot, Product, Q, Sum,
+                       Teaching, Update)
 
 BLOCKS = ("i", "f", "c", "o")
 
@@ -158,6 +159,33 @@ def pre_activation(block, case):
     return Sum((Dot(("x",), "kernel"), Dot(("h_prev",), "recurrent_kernel")) + bias)
 
 
+def _through(gradient, role, z, y):
+    """dz = d(gate)·act'(z), with its numbers."""
+    return lambda v, n: f"{n.f(v[gradient])}·{n.slope(role, v[z], v[y])}"
+
+
+def _times(left, right):
+    return lambda v, n: f"{n.f(v[left])}·{n.f(v[right])}"
+
+
+BACKWARD = Backward(
+    lines=(BackwardLine("do", "dh·{act}(c)", _times("dh", "act_c")),
+           BackwardLine("dc", "dc_in + dh·o·{act}'(c)",
+                        lambda v, n: f"{n.f(v['dc_in'])} + {n.f(v['dh'])}·{n.f(v['o'])}·"
+                                     f"{n.slope('activation', v['c'], v['act_c'])}"),
+           BackwardLine("di", "dc·c̃", _times("dc", "c_tilde")),
+           BackwardLine("df", "dc·c_prev", _times("dc", "c_prev")),
+           BackwardLine("dc_tilde", "dc·i", _times("dc", "i")),
+           BackwardLine("dz_i", "di·{rec}'(z_i)", _through("di", "recurrent", "z_i", "i")),
+           BackwardLine("dz_f", "df·{rec}'(z_f)", _through("df", "recurrent", "z_f", "f")),
+           BackwardLine("dz_c", "dc̃·{act}'(z_c)",
+                        _through("dc_tilde", "activation", "z_c", "c_tilde")),
+           BackwardLine("dz_o", "do·{rec}'(z_o)", _through("do", "recurrent", "z_o", "o"))),
+    carry=(("h", "dz_i·U_iᵀ + dz_f·U_fᵀ + dz_c·U_cᵀ + dz_o·U_oᵀ"), ("c", "dc·f")),
+    inputs="dz_i·W_iᵀ + dz_f·W_fᵀ + dz_c·W_cᵀ + dz_o·W_oᵀ",
+)
+
+
 TEACHING = Teaching(
     activated=None,     # the gates
     pre_activation=pre_activation,
@@ -183,6 +211,7 @@ TEACHING = Teaching(
               (732, 52, "c", "t"), (732, 182, "h", "t")),
         values=((10, 84, "c_prev"), (10, 350, "h_prev"), (140, 440, "x"), (732, 84, "c"),
                 (732, 214, "h"))),
+    backward=BACKWARD,
 )
 
 

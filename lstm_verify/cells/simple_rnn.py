@@ -6,7 +6,7 @@ One block, no gates, no recurrent_activation; activation is tanh by default.
 """
 
 from .cell import Cell, Gate, affine_text
-from .teaching import Bias, Diagram, Dot, Sum, Teaching
+from .teaching import Backward, BackwardLine, Bias, Diagram, Dot, Sum, Teaching
 
 
 def step(x_t, prev, a):
@@ -72,6 +72,12 @@ TEACHING = Teaching(
                (400, 176, 400, 60, 0), (400, 60, 725, 60, 1)),
         ends=((10, 316, "h", "t-1"), (262, 440, "x", "t"), (732, 52, "h", "t")),
         values=((10, 350, "h_prev"), (300, 440, "x"))),
+    backward=Backward(
+        lines=(BackwardLine("dz_h", "dh·{act}'(z_h)",
+                            lambda v, n: f"{n.f(v['dh'])}·"
+                                         f"{n.slope('activation', v['z_h'], v['h'])}"),),
+        carry=(("h", "dz_h·Uᵀ"),),
+        inputs="dz_h·Wᵀ"),
 )
 
 

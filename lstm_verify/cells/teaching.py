@@ -85,6 +85,33 @@ class Teaching:
     pre_activation: object
     updates: tuple
     diagram: Diagram
+    backward: object = None    # Backward: the backward step as explain walks through it
+
+
+@dataclass(frozen=True)
+class BackwardLine:
+    """One equation of a cell's backward step as a walkthrough writes it.  ``formula``
+    names the activations {act} and {rec}: "dh·o·{act}'(c)" (or is formula(case) -> str).
+    ``numbers(v, n)`` writes it at one unit with the numbers put in: ``v`` maps each
+    forward quantity, each gradient and d<state>_in (what later steps send to the state)
+    to its value there; ``n.f(value)`` writes a factor, ``n.slope(role, z, y)`` the
+    derivative of the role's activation at z (giving y).  None: a product of vectors,
+    given by its value."""
+
+    name: str
+    formula: object
+    numbers: object = None
+
+
+@dataclass(frozen=True)
+class Backward:
+    """``lines``: BackwardLine in the order the backward step computes them; ``carry``:
+    (state, formula) for the gradient sent to each state before the step; ``inputs``:
+    the formula of dL/dx_t."""
+
+    lines: tuple
+    carry: tuple
+    inputs: str
 
 
 def activated(cell):

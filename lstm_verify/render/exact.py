@@ -51,6 +51,22 @@ EXACT = {
 }
 
 
+# Their derivatives, for the exact backward pass, with TensorFlow's value at each corner
+# (activations.py documents them: relu' is 0 at 0, hard_tanh keeps its corners, ...).
+ZERO, ONE = Fraction(0), Fraction(1)
+EXACT_SLOPE = {
+    "linear": lambda z: ONE,
+    "hard_sigmoid": lambda z: Fraction(1, 6) if -3 < z < 3 else ZERO,
+    "relu": lambda z: ONE if z > 0 else ZERO,
+    "relu6": lambda z: ONE if 0 < z < 6 else ZERO,
+    "leaky_relu": lambda z: ONE if z > 0 else Fraction(1, 5),
+    "hard_tanh": lambda z: ONE if -1 <= z <= 1 else ZERO,
+    "soft_shrink": lambda z: ONE if abs(z) > HALF else ZERO,
+    "hard_shrink": lambda z: ONE if abs(z) > HALF else ZERO,
+    "sparse_sigmoid": lambda z: HALF if -1 < z < 1 else ZERO,
+}
+
+
 @dataclass
 class Numbers:
     """The case's numbers and its trace, all Fractions (exact) or all floats (decimal).
@@ -83,11 +99,15 @@ def numbers(case, precision=4):
     try:
         return _exact_numbers(case, ref)
     except _Inexact as why:
-        bias = zeros_bias(case)
-        note = (f"decimals rounded to {precision} places ({why}); values from the float64 "
-                "reference calculator")
-        return Numbers(False, ref, case.kernel, case.recurrent_kernel, bias, case.h0,
-                       case.c0, lambda v: decimal(v, precision), note)
+        return decimal_numbers(case, ref, precision, why)
+
+
+def decimal_numbers(case, ref, precision, why):
+    """The float reference's Numbers, rounded to ``precision``; ``why`` not exact."""
+    note = (f"decimals rounded to {precision} places ({why}); values from the float64 "
+            "reference calculator")
+    return Numbers(False, ref, case.kernel, case.recurrent_kernel, zeros_bias(case), case.h0,
+                   case.c0, lambda v: decimal(v, precision), note)
 
 
 def _exact_numbers(case, ref):
@@ -134,34 +154,58 @@ def _exact_activation(name):
     return np.vectorize(EXACT[activations.display_name(name)][0], otypes=[object])
 
 
-def _bounded(step):
+def _exact_vjp(name):
+    """vjp(x, y, g) = g·act'(x), the derivative exact (activations.vjp's contract)."""
+    slope = np.vectorize(EXACT_SLOPE[activations.display_name(name)], otypes=[object])
+    return lambda x, y, g: g * slope(x)
+
+
+def exact_arithmetic(case, kernel, recurrent_kernel, bias):
+    """The case's Arithmetic in Fractions: exact activations and their exact derivatives."""
+    act, d_act = _exact_activation(case.activation), _exact_vjp(case.activation)
+    sigma = d_sigma = None
+    if case.cell.has_recurrent_activation:
+        sigma = _exact_activation(case.recurrent_activation)
+        d_sigma = _exact_vjp(case.recurrent_activation)
+    return Arithmetic(kernel=kernel, recurrent_kernel=recurrent_kernel, bias=bias,
+                      activation=act, recurrent_activation=sigma, cell_activation=act,
+                      reset_after=case.reset_after, activation_vjp=d_act,
+                      recurrent_activation_vjp=d_sigma, cell_activation_vjp=d_act)
+
+
+def _bounded(step, pass_name=""):
     """``step``, checking after each step that its fractions stay readable: a long
     denominator teaches nothing, and a linear cell's integers can grow so fast (h roughly
     squares each step) that the next step would not finish."""
     count = itertools.count(1)
 
-    def checked(x_t, prev, a):
-        values = step(x_t, prev, a)
+    def checked(*args):
+        values = step(*args)
         t = next(count)
-        for q in np.concatenate([np.ravel(v) for v in values.values()]):
+        for q in _all_values(values):
             if len(str(q.denominator)) > MAX_DENOMINATOR_DIGITS:
                 raise _Inexact(f"exact fractions grew past {MAX_DENOMINATOR_DIGITS}-digit "
-                               f"denominators by step {t}")
+                               f"denominators by {pass_name}step {t}")
             if abs(q) >= MAX_EXACT_MAGNITUDE:
                 raise _Inexact(f"exact numbers grew past {MAX_EXACT_MAGNITUDE:.0e} in size "
-                               f"by step {t}")
+                               f"by {pass_name}step {t}")
         return values
     return checked
 
 
+def _all_values(values):
+    """Every number in a step's result: arrays, and the dicts of arrays a backward step
+    returns ("prev")."""
+    for v in values.values():
+        if isinstance(v, dict):
+            yield from _all_values(v)
+        else:
+            yield from (Fraction(q) for q in np.ravel(v))
+
+
 def run_exact(case, arrays):
     """The reference's forward pass (forward.run, the cell's own step) in Fractions."""
-    act = _exact_activation(case.activation)
-    sigma = (_exact_activation(case.recurrent_activation)
-             if case.cell.has_recurrent_activation else None)
-    a = Arithmetic(kernel=arrays["kernel"], recurrent_kernel=arrays["recurrent_kernel"],
-                   bias=arrays["bias"], activation=act, recurrent_activation=sigma,
-                   cell_activation=act, reset_after=case.reset_after)
+    a = exact_arithmetic(case, arrays["kernel"], arrays["recurrent_kernel"], arrays["bias"])
     exact_case = replace(case, inputs=arrays["inputs"], h0=arrays["initial h"],
                          c0=arrays["initial c"])
     return forward.run(exact_case, step=_bounded(case.cell.step), arithmetic=a)

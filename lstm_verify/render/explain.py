@@ -14,6 +14,7 @@ from ..cells.teaching import (Act, Bias, Dot, OneMinus, Product, Q, Sum, activat
                              has_linear_activation, left_vector, options_text, parts,
                              symbolic, two_bias_rows)
 from .exact import activation_text, apply, approx, numbers
+from .explain_backward import walkthrough as backward_walkthrough
 
 FULL_UNITS = 4      # more units than this: units 0 and 1 in full, the rest as values
 UNITS_IN_FULL = 2
@@ -52,7 +53,7 @@ def walkthrough(case, precision=4):
     for b in range(case.batch):
         label = "  " if case.batch == 1 else f"  sequence {b}: "
         lines.append(label + _states(case, num, num.trace.final, b))
-    return lines
+    return lines + backward_walkthrough(case, precision)   # nothing without `backward:`
 
 
 def _weights_note(case):
