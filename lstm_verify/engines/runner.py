@@ -13,8 +13,10 @@
   order).
 - ``keras-jax``, ``keras-torch``: Keras itself on another backend, in a subprocess with
   KERAS_BACKEND set (keras_backends.py).
+- ``keras2``: Keras 2 (the tf-keras package), in this process (keras2.py); it differs
+  from the reference by definition where the case uses hard_sigmoid.
 
-None of these imports TensorFlow.  Each gives the cell's final states (h, and c for
+None of these but keras2 imports TensorFlow.  Each gives the cell's final states (h, and c for
 the LSTM) and the sequence; where an engine cannot express a case (an activation
 torch's module does not have, a GRU with reset_after false in torch, a mask) it is
 skipped with the reason, never approximated.
@@ -28,18 +30,22 @@ import numpy as np
 from ..case import layouts
 from ..compare import KERAS_FLOOR
 from ..errors import CaseError
+from . import keras2
 from .onnx_engine import onnx_op, onnx_unsupported, right_padded_lengths, run_onnxruntime
 
-ENGINES = ("keras", "torch", "onnxruntime", "keras-jax", "keras-torch")
+ENGINES = ("keras", "torch", "onnxruntime", "keras-jax", "keras-torch", "keras2")
 NEEDS = {"torch": ("torch",), "onnxruntime": ("onnx", "onnxruntime"),
-         "keras-jax": ("keras", "jax"), "keras-torch": ("keras", "torch")}
-EXTRA = {"torch": "torch", "onnxruntime": "onnx", "keras-jax": "jax", "keras-torch": "torch"}
+         "keras-jax": ("keras", "jax"), "keras-torch": ("keras", "torch"),
+         "keras2": ("tf_keras",)}
+EXTRA = {"torch": "torch", "onnxruntime": "onnx", "keras-jax": "jax", "keras-torch": "torch",
+         "keras2": "keras2"}
 
 
 @dataclass
 class Outcome:
     """One engine on one case. ``status``: pass, fail, skipped (absent, or the case is
-    beyond it) or error (it crashed). ``max_abs_diff``: each of the cell's states and
+    beyond it), error (it crashed) or definition (it differs where its own definition
+    of an activation differs, and agrees with the reference recomputed with that one). ``max_abs_diff``: each of the cell's states and
     the sequence vs the reference."""
 
     engine: str
@@ -190,8 +196,8 @@ class Runner:
         if self.absent[engine]:
             return Outcome(engine, "skipped", f"not installed ({', '.join(self.absent[engine])} "
                            f"missing): pip install 'lstm-verify[{EXTRA[engine]}]'")
-        why = {"torch": torch_unsupported, "onnxruntime": onnx_unsupported}.get(
-            engine, lambda case: None)(case)
+        why = {"torch": torch_unsupported, "onnxruntime": onnx_unsupported,
+               "keras2": keras2.unsupported}.get(engine, lambda case: None)(case)
         if why:
             return Outcome(engine, "skipped", f"cannot express this case: {why}")
         try:
@@ -201,6 +207,10 @@ class Runner:
             elif engine == "onnxruntime":
                 final, seq, version = run_onnxruntime(case)
                 dtype = "float32"
+            elif engine == "keras2":
+                final, seq, version = keras2.run_keras2(case)
+                return keras2.judge_keras2(case, reference, final, seq, version,
+                                           judge_engine)
             else:
                 final, seq, version = self._worker(engine).run(case)
                 dtype = case.dtype
