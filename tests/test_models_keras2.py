@@ -84,3 +84,17 @@ def test_a_case_says_which_keras_its_numbers_came_from():
         "c.yaml: keras: is the text '2.15', expected 2 (the numbers came from Keras 2, "
         "tf_keras, as extract writes for an .h5 model only Keras 2 loads) or 3 (the "
         "default)")
+
+
+def test_an_h5_neither_keras_can_load_says_what_each_said(tmp_path):
+    pytest.importorskip("tf_keras")
+    h5py = pytest.importorskip("h5py")
+    with h5py.File(tmp_path / "weights-only.h5", "w") as f:
+        f.create_dataset("x", data=[1.0])
+    done = cli("inspect", tmp_path / "weights-only.h5")
+    assert done.returncode == 2 and done.stdout == ""
+    path = tmp_path / "weights-only.h5"
+    assert done.stderr.strip() == (
+        f"error: {path}: could not be loaded by Keras 3 (No model config found in the file "
+        f"at {path}) nor by Keras 2, tf_keras (No model config found in the file at the "
+        "file)")

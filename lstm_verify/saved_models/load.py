@@ -9,6 +9,7 @@ Bidirectional wrapper; ``RNN(GRUCell(...))`` counts as a GRU, and so on for each
 What ``inspect`` shows of them is in inspection.py; ``extract`` is extract.py.
 """
 
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,8 +83,10 @@ def _load_keras2(path, unsafe, refused):
     try:
         model = tf_keras.models.load_model(path, compile=False, safe_mode=not unsafe)
     except Exception as exc:   # both refused it: say what each said
+        keras2_said = re.sub(r"<[^<>]* object at 0x[0-9a-f]+>", "the file",
+                             _first_sentence(exc))   # tf_keras names its file handle
         raise CaseError(f"could not be loaded by Keras 3 ({said}) nor by Keras 2, tf_keras "
-                        f"({_first_sentence(exc)})", path) from None
+                        f"({keras2_said})", path) from None
     note = (f"loaded with Keras 2 (tf_keras {tf_keras.__version__}): Keras 3 could not load "
             f"this .h5 file ({said})")
     object.__setattr__(model, "_lstm_verify_keras2_note", note)   # past Keras's tracking
