@@ -98,8 +98,21 @@ class Verification:
         return _plain_report(self.result)
 
     def _repr_html_(self):
-        from .notebook import result_html
+        from .render.notebook import result_html
         return result_html(self.result)
+
+
+def _show_in_notebooks():
+    """In a Jupyter kernel, cases and traces display as the HTML export's tables."""
+    import sys
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None and hasattr(shell, "display_formatter"):
+        from .render.notebook import register
+        register(shell)
+
+
+_show_in_notebooks()
 
 
 def _verification(result):

@@ -23,7 +23,8 @@ TOP_KEYS = ("name", "description", "source", "cell", "units", "activation",
             "recurrent_activation", "reset_after",
             "use_bias", "go_backwards", "zero_output_for_mask", "dtype", "inputs", "mask",
             "initial_state", "weights", "backward", "expected", "tolerance", "known_mistake",
-            "arrays")  # arrays: a sibling .npz whose entries the case names as npz:NAME
+            "arrays",  # arrays: a sibling .npz whose entries the case names as npz:NAME
+            "keras")   # keras: 2 -- the numbers came from Keras 2 (a tf_keras model)
 DEFAULT_TOLERANCE = {"float32": {"atol": 1e-5, "rtol": 1e-5},
                      "float64": {"atol": 1e-9, "rtol": 1e-9}}
 
@@ -66,6 +67,7 @@ class Case:
     # the backward pass asked for: {"upstream": {sequence|h|c: array}} or
     # {"loss": {"target": array, "of": "sequence"|"h"}}; None when the case has none
     backward: dict = None
+    keras: int = 3        # 2: expected came from Keras 2 (tf_keras); verify runs it too
 
     @property
     def batch(self):
@@ -127,6 +129,7 @@ def parse_case(data, path, lines=None, max_values=MAX_VALUES):
         zero_output_for_mask=r.flag(data, "zero_output_for_mask", False),
         dtype=dtype,
         known_mistake=r.text(data, "known_mistake", None),
+        keras=_keras_version(r, data),
         inputs=_inputs(r, data["inputs"]),
         kernel=None, recurrent_kernel=None, lines=r.lines,
     )
@@ -140,6 +143,15 @@ def parse_case(data, path, lines=None, max_values=MAX_VALUES):
     if "expected" in data:
         case.expected = _expected(r, data["expected"], case)
     return case
+
+
+def _keras_version(r, data):
+    value = data.get("keras", 3)
+    if isinstance(value, bool) or value not in (2, 3):
+        raise r.fail("keras", f"is {describe(value)}, expected 2 (the numbers came from "
+                     "Keras 2, tf_keras, as extract writes for an .h5 model only Keras 2 "
+                     "loads) or 3 (the default)")
+    return value
 
 
 def _cell(r, data):

@@ -13,8 +13,10 @@
   order).
 - ``keras-jax``, ``keras-torch``: Keras itself on another backend, in a subprocess with
   KERAS_BACKEND set (keras_backends.py).
+- ``keras2``: Keras 2 (the tf-keras package), in this process (keras2.py); it differs
+  from the reference by definition where the case uses hard_sigmoid.
 
-None of these imports TensorFlow.  Each gives the cell's final states (h, and c for
+None of these but keras2 imports TensorFlow.  Each gives the cell's final states (h, and c for
 the LSTM) and the sequence; where an engine cannot express a case (an activation
 torch's module does not have, a GRU with reset_after false in torch, a mask) it is
 skipped with the reason, never approximated.
@@ -28,18 +30,22 @@ import numpy as np
 from ..case import layouts
 from ..compare import KERAS_FLOOR
 from ..errors import CaseError
+from . import keras2
 from .onnx_engine import onnx_op, onnx_unsupported, right_padded_lengths, run_onnxruntime
 
-ENGINES = ("keras", "torch", "onnxruntime", "keras-jax", "keras-torch")
+ENGINES = ("keras", "torch", "onnxruntime", "keras-jax", "keras-torch", "keras2")
 NEEDS = {"torch": ("torch",), "onnxruntime": ("onnx", "onnxruntime"),
-         "keras-jax": ("keras", "jax"), "keras-torch": ("keras", "torch")}
-EXTRA = {"torch": "torch", "onnxruntime": "onnx", "keras-jax": "jax", "keras-torch": "torch"}
+         "keras-jax": ("keras", "jax"), "keras-torch": ("keras", "torch"),
+         "keras2": ("tf_keras",)}
+EXTRA = {"torch": "torch", "onnxruntime": "onnx", "keras-jax": "jax", "keras-torch": "torch",
+         "keras2": "keras2"}
 
 
 @dataclass
 class Outcome:
     """One engine on one case. ``status``: pass, fail, skipped (absent, or the case is
-    beyond it) or error (it crashed). ``max_abs_diff``: each of the cell's states and
+    beyond it), error (it crashed) or definition (it differs where its own definition
+    of an activation differs, and agrees with the reference recomputed with that one). ``max_abs_diff``: each of the cell's states and
     the sequence vs the reference."""
 
     engine: str
@@ -181,17 +187,22 @@ class Runner:
     def __init__(self, engines):
         self.engines = list(engines)
         self.workers = {}
-        self.absent = {e: missing_modules(e) for e in self.engines}
+        self.absent = {e: missing_modules(e) for e in (*ENGINES[1:],)}
+
+    def engines_for(self, case):
+        """The chosen engines, and keras2 for a case whose numbers came from Keras 2."""
+        extra = ["keras2"] if case.keras == 2 and "keras2" not in self.engines else []
+        return self.engines + extra
 
     def run(self, case, reference):
-        return [self._one(engine, case, reference) for engine in self.engines]
+        return [self._one(engine, case, reference) for engine in self.engines_for(case)]
 
     def _one(self, engine, case, reference):
         if self.absent[engine]:
             return Outcome(engine, "skipped", f"not installed ({', '.join(self.absent[engine])} "
                            f"missing): pip install 'lstm-verify[{EXTRA[engine]}]'")
-        why = {"torch": torch_unsupported, "onnxruntime": onnx_unsupported}.get(
-            engine, lambda case: None)(case)
+        why = {"torch": torch_unsupported, "onnxruntime": onnx_unsupported,
+               "keras2": keras2.unsupported}.get(engine, lambda case: None)(case)
         if why:
             return Outcome(engine, "skipped", f"cannot express this case: {why}")
         try:
@@ -201,6 +212,10 @@ class Runner:
             elif engine == "onnxruntime":
                 final, seq, version = run_onnxruntime(case)
                 dtype = "float32"
+            elif engine == "keras2":
+                final, seq, version = keras2.run_keras2(case)
+                return keras2.judge_keras2(case, reference, final, seq, version,
+                                           judge_engine)
             else:
                 final, seq, version = self._worker(engine).run(case)
                 dtype = case.dtype
@@ -224,7 +239,8 @@ class Runner:
 
     def check(self, result):
         """Run the engines on a verify Result's case and attach their outcomes."""
-        if not self.engines or result.case is None or result.reference is None:
+        if result.case is None or result.reference is None or not self.engines_for(
+                result.case):
             return result
         return apply(result, self.run(result.case, result.reference))
 

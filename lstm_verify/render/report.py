@@ -123,7 +123,8 @@ def render(console, result, all_steps=False):
 
 
 ENGINE_MARK = {"pass": "[green]✓ agrees[/]", "fail": "[red]✗ disagrees[/]",
-               "skipped": "[yellow]skipped[/]", "error": "[red]✗ error[/]"}
+               "skipped": "[yellow]skipped[/]", "error": "[red]✗ error[/]",
+               "definition": "[yellow]≠ by definition[/]"}   # keras2's hard_sigmoid
 
 
 def _render_engines(console, result):

@@ -7,6 +7,8 @@ from .load import (  # noqa: F401
     INITIALISER_OPTIONS,
     RecurrentLayer,
     load_model,
+    keras2_note,
+    keras_of,
     cell_of,
     recurrent_layers,
     find_layers,

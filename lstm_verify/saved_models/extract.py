@@ -22,7 +22,7 @@ from .. import activations, reading
 from ..case.checks import refuse_unreadable
 from ..errors import CaseError
 from ..files import write_atomic
-from .load import find_layers, load_model, options
+from .load import find_layers, keras2_note, load_model, options
 from ..case.yaml_source import float_text
 
 INLINE_MAX = 256  # arrays with more values than this go to the sibling .npz
@@ -134,6 +134,8 @@ def extract(model_path, layer_name, input_path, out, key=None, force=False, unsa
     """Write one case per direction of the chosen layer; return the case paths written."""
     model = load_model(model_path, unsafe=unsafe)
     entries = find_layers(model, layer_name, model_path)
+    for entry in entries:
+        entry.model = model   # the case records which Keras the model came from
     data = batched_input(model, read_input(input_path, key), input_path)
     out = Path(out)
     targets = [(entry, _case_path(out, entry, len(entries))) for entry in entries]
@@ -189,6 +191,8 @@ def case_text(entry, record, model_path, input_path, case_path, inline_max=INLIN
     arrays = {}
     writer = _ArrayWriter(arrays, dtype, inline_max)
     lines = _header(entry, opts, model_path, input_path)
+    if keras2_note(entry.model):
+        lines += _keras2_lines(opts)
     case_keys = ("units", "activation", "recurrent_activation", *cell.options, "use_bias",
                  "go_backwards", "zero_output_for_mask")
     lines += [f"{k}: {_scalar(opts[k])}" for k in case_keys if k in opts]
@@ -210,6 +214,20 @@ def case_text(entry, record, model_path, input_path, case_path, inline_max=INLIN
         lines.append(f"arrays: {_npz_path(case_path).name}   # arrays of more than "
                      f"{inline_max} values, referenced as npz:NAME")
     return "\n".join(lines + body) + "\n", arrays
+
+
+def _keras2_lines(opts):
+    """A model saved by Keras 2: the case says so, and where the layer uses hard_sigmoid
+    (Keras 2's 0.2x + 0.5, not Keras 3's x/6 + 0.5, which the case format means) its
+    numbers are recorded as that known difference, which verify then confirms."""
+    lines = ["keras: 2   # saved by Keras 2 (tf_keras): verify also runs it through tf_keras"]
+    where = [key for key in ("activation", "recurrent_activation")
+             if opts.get(key) == "hard_sigmoid"]
+    if where:
+        lines.append(f"known_mistake: \"Keras 2's hard_sigmoid (0.2x + 0.5) on "
+                     f"{' and '.join(where)}: the model's numbers are Keras 2's, whose "
+                     "hard_sigmoid is not Keras 3's (x/6 + 0.5)\"")
+    return lines
 
 
 def _header(entry, opts, model_path, input_path):

@@ -11,7 +11,7 @@ import textwrap
 import numpy as np
 
 from .. import cells
-from .load import options, recurrent_layers
+from .load import keras2_note, options, recurrent_layers
 
 
 def _matrices(entry):
@@ -92,7 +92,9 @@ def describe_model(model_path, model):
             layer["forget_bias_note"] = layer["bias_note"]
         layers.append(layer)
     # lstm_layers: the LSTM ones alone, under the name scripts knew before other cells
-    return dict(model=str(model_path), name=model.name, layers=layers,
+    note = keras2_note(model)
+    return dict(model=str(model_path), name=model.name, keras=2 if note else 3, note=note,
+                layers=layers,
                 lstm_layers=[layer for layer in layers if layer["cell"] == "lstm"])
 
 
@@ -107,6 +109,8 @@ def inspect_lines(description):
              if len(kinds) > 1 else "")
     out = [f"{description['model']}: model '{description['name']}', {len(layers)} {what} "
            f"layer{'s' if len(layers) != 1 else ''}{mixed}"]
+    if description.get("note"):
+        out += textwrap.wrap(f"note: {description['note']}", 88, subsequent_indent="      ")
     for layer in layers:
         out += [""] + _layer_lines(layer)
     return out

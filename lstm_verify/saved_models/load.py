@@ -9,6 +9,7 @@ Bidirectional wrapper; ``RNN(GRUCell(...))`` counts as a GRU, and so on for each
 What ``inspect`` shows of them is in inspection.py; ``extract`` is extract.py.
 """
 
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ class RecurrentLayer:
     cell: cells.Cell
     direction: str = None
     wrapper: object = None
+    model: object = None      # the model it was found in, when extract needs it
 
     @property
     def weights(self):
@@ -59,6 +61,53 @@ def load_model(path, unsafe=False, verbose=False):
     if problem:
         raise CaseError(problem, path)
     _check_container(path)
+    try:
+        return _load_keras3(path, unsafe, verbose)
+    except CaseError as refused:
+        if path.suffix.lower() == ".keras" or "safe mode" in str(refused) or \
+                not _has_keras2():
+            raise
+        return _load_keras2(path, unsafe, refused)
+
+
+def _has_keras2():
+    import importlib.util
+    return importlib.util.find_spec("tf_keras") is not None
+
+
+def _load_keras2(path, unsafe, refused):
+    """An .h5 model Keras 3 could not load, loaded by Keras 2 (tf_keras), which wrote many
+    of them; the model remembers why (keras2_note)."""
+    import tf_keras
+    said = str(refused).split("could not be loaded by Keras: ", 1)[-1]
+    try:
+        model = tf_keras.models.load_model(path, compile=False, safe_mode=not unsafe)
+    except Exception as exc:   # both refused it: say what each said
+        keras2_said = re.sub(r"<[^<>]* object at 0x[0-9a-f]+>", "the file",
+                             _first_sentence(exc))   # tf_keras names its file handle
+        raise CaseError(f"could not be loaded by Keras 3 ({said}) nor by Keras 2, tf_keras "
+                        f"({keras2_said})", path) from None
+    note = (f"loaded with Keras 2 (tf_keras {tf_keras.__version__}): Keras 3 could not load "
+            f"this .h5 file ({said})")
+    object.__setattr__(model, "_lstm_verify_keras2_note", note)   # past Keras's tracking
+    return model
+
+
+def keras2_note(model):
+    """Why ``model`` was loaded with Keras 2, or None for a Keras 3 model."""
+    return getattr(model, "_lstm_verify_keras2_note", None)
+
+
+def keras_of(model):
+    """The Keras that loaded ``model``: tf_keras for a Keras 2 model, else Keras 3."""
+    if type(model).__module__.startswith("tf_keras"):
+        import tf_keras
+        return tf_keras
+    from ..keras_run import _import_keras
+    return _import_keras()
+
+
+def _load_keras3(path, unsafe, verbose):
     from ..keras_run import _import_keras
     keras = _import_keras(verbose)
     try:
@@ -114,8 +163,7 @@ def cell_of(layer, keras):
 def recurrent_layers(model):
     """Every recurrent layer in ``model`` (of a cell the tool knows), in the order the
     model lists its layers."""
-    from ..keras_run import _import_keras
-    keras = _import_keras()
+    keras = keras_of(model)
     found = []
 
     def walk(container, prefix):
@@ -197,5 +245,5 @@ def options(entry):
     found.update({key: getattr(keras_cell, key) for key in INITIALISER_OPTIONS
                   if hasattr(keras_cell, key)})
     found.update(dropout=keras_cell.dropout, recurrent_dropout=keras_cell.recurrent_dropout,
-                 dtype=layer.dtype_policy.name)
+                 dtype=getattr(layer.dtype_policy, "name", layer.dtype))
     return found
