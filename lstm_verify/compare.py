@@ -73,7 +73,7 @@ def expected_arrays(case):
     """The author's numbers as (quantity, t, array (B, U)) triples, in report order."""
     out = []
     for t, step in sorted(case.expected.get("steps", {}).items()):
-        for q in case.cell.rows:
+        for q in case.cell.written:
             if q in step:
                 out.append((q, t, step[q]))
     if "sequence" in case.expected:
@@ -210,5 +210,6 @@ def describe_position(m):
 
 def explain_value(case, trace, m):
     """The reference's arithmetic for the value at a mismatch, e.g.
-    'h[2] = o[2]·c[2] = 0·1 = 0, not 1'."""
-    return formula(case, trace, m.quantity, m.t, m.batch, m.unit) + f", not {fmt(m.expected)}"
+    'h[2] = o[2]·c[2] = 0·1 = 0, not 1', the author's value on the quantity it was
+    written for (f[0] = sigmoid(z_f[0]) = sigmoid(0) = 0.5, not 0.731059; z_f[0] = ...)."""
+    return formula(case, trace, m.quantity, m.t, m.batch, m.unit, m.expected)

@@ -257,7 +257,7 @@ def _expected(r, expected, case):
 
 
 def _expected_steps(r, steps, case, state):
-    rows = case.cell.rows
+    rows = case.cell.written
     if not isinstance(steps, list):
         raise r.fail("expected.steps", f"is {describe(steps)}, expected a list of "
                      f"mappings such as {{t: 1, {rows[0]}: [...], h: [...]}}")

@@ -110,6 +110,12 @@ class Cell:
             + self.title
 
     @property
+    def written(self):
+        """What an author may write for a step, in the order a step computes it: the
+        pre-activations, then the rows with the extras (the LSTM's act_c) before h."""
+        return self.pre_activations + self.rows[:-1] + self.extras + self.rows[-1:]
+
+    @property
     def quantities(self):
         """Every per-step quantity of a trace."""
         return self.pre_activations + self.rows + self.extras

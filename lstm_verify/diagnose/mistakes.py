@@ -36,7 +36,7 @@ def _named(name):
 
 def input_order(trace):
     """Steps and sequence listed by input time rather than processing order."""
-    per_step = {k: trace.steps[k][::-1] for k in trace.cell.rows}
+    per_step = {k: trace.steps[k][::-1] for k in trace.cell.written}
     return trace.replace(sequence=trace.sequence[:, ::-1], **per_step)
 
 

@@ -72,9 +72,9 @@ def reconciles(case, trace, slack=0.0):
 
 
 def first_divergence(case, mismatches):
-    """The earliest author mismatch: by step, then in the cell's row order (i, f, c~, o,
-    c, h for the LSTM), then the output; the final states last."""
-    order = case.cell.rows + ("sequence",)
+    """The earliest author mismatch: by step, then in the order the step computes (z_i…,
+    i, f, c~, o, c, act_c, h for the LSTM), then the output; the final states last."""
+    order = case.cell.written + ("sequence",)
     states = case.cell.states
 
     def position(m):
