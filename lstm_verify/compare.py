@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import consequences
 from .arithmetic import fmt, formula
 # Keras in float32 cannot match a float64 reference more closely than this.
 KERAS_FLOOR = {"float32": {"atol": 1e-5, "rtol": 1e-4}, "float64": {"atol": 1e-8, "rtol": 1e-7}}
@@ -25,6 +26,8 @@ class Mismatch:
     between: str           # "expected-reference" or "keras-reference"
     why: str = ""          # the arithmetic behind the reference value, when useful
     index: tuple = None    # the element's whole index, for arrays not shaped (batch, units)
+    # right given the author's own numbers it depends on (consequences.py): not a new slip
+    consequence: bool = False
 
 
 @dataclass
@@ -141,6 +144,12 @@ def judge(case, reference, keras):
     author_bad = [m for m in mismatches if m.between == "expected-reference"]
     for m in author_bad:
         m.why = explain_value(case, reference, m)
+    consequences.mark(case, reference, {(q, t): arr for q, t, arr in expected_arrays(case)
+                                        if q != "sequence" and t is not None}, author_bad)
+    n_own = sum(not m.consequence for m in author_bad)
+    follow = (f"; {len(author_bad) - n_own} of them follow from the author's own earlier "
+              f"numbers, {n_own} {'is' if n_own == 1 else 'are'} wrong on its own terms"
+              if n_own < len(author_bad) else "")
     n_given = sum(arr.size for _, _, arr in expected_arrays(case))
     overflow = _non_finite_note(case, reference, keras)
     explanation = likely = None
@@ -157,14 +166,15 @@ def judge(case, reference, keras):
     elif keras_bad:
         status = "fail"
         verdict = (f"Keras and the reference disagree at {len(keras_bad)} value(s) "
-                   f"(max |diff| {keras_diff:.3g}); first: {describe_position(keras_bad[0])}")
+                   f"(max |diff| {keras_diff:.3g}); first: "
+                   f"{describe_position(keras_bad[0], case.batch)}")
     elif case.known_mistake:
         if author_bad:
             status = "known-mistake"
             unexplained = "" if likely else "; no diagnosis reproduces the author's numbers"
             verdict = (f"known mistake, confirmed: {likely or case.known_mistake} "
                        f"({len(author_bad)} of the author's {n_given} numbers differ, first "
-                       f"{describe_position(first)}){unexplained}")
+                       f"{describe_position(first, case.batch)}){unexplained}")
         elif "gradients" in case.expected:   # the mistake may be in the backward pass
             status = "pass"
             verdict = (f"Keras agrees with the reference (max |diff| {keras_diff:.2g}); the "
@@ -175,7 +185,8 @@ def judge(case, reference, keras):
     elif author_bad:
         status = "fail"
         verdict = (f"{len(author_bad)} of the author's {n_given} numbers differ from the "
-                   f"reference and Keras; first {describe_position(first)}"
+                   f"reference and Keras; first {describe_position(first, case.batch)}"
+                   + follow
                    + (f"; likely: {likely}" if likely else ""))
     else:
         status = "pass"
@@ -203,9 +214,12 @@ def symbol(quantity):
     return "output" if quantity == "sequence" else quantity.replace("_tilde", "~")
 
 
-def describe_position(m):
-    where = "final" if m.t is None else f"step {m.t}"
-    return f"{symbol(m.quantity)}[{m.unit}] at {where}, batch {m.batch}"
+def describe_position(m, batch=None):
+    """'h[0] at step 2', 'final c[1]'; ', batch 1' added unless ``batch`` (the case's
+    batch size) says there is a single sequence."""
+    where = (f"final {symbol(m.quantity)}[{m.unit}]" if m.t is None
+             else f"{symbol(m.quantity)}[{m.unit}] at step {m.t}")
+    return where + ("" if batch == 1 else f", batch {m.batch}")
 
 
 def explain_value(case, trace, m):

@@ -344,7 +344,7 @@ def test_cli_shows_the_diagnosis_and_exits_0():
     assert result.returncode == 0, result.stdout + result.stderr
     out = " ".join(result.stdout.split())   # rich wraps long lines
     assert "known mistake, confirmed: gate blocks read as i, c, f, o" in out
-    assert "first divergence: f[0] at step 1, batch 0: author 2, reference 1" in out
+    assert "first divergence: f[0] at step 1: author 2, reference 1" in out
     assert ("diagnosis: Keras 2's hard_sigmoid (0.2x + 0.5) in place of Keras 3's "
             "(x/6 + 0.5) on the gates i, f, o (keras2-hard-sigmoid)") in out
     assert "known mistake, confirmed: forget bias +1" in out

@@ -87,3 +87,74 @@ def test_act_c_is_the_activation_of_c_before_the_output_gate():
     bad = small_case("lstm", expected={"steps": [{"t": 1, "act_c": [c]}]})   # tanh forgotten
     why, _ = why_of(bad, "act_c")
     assert why == f"act_c[0] = tanh(c[0]) = tanh({fmt(c)}) = {fmt(np.tanh(c))}, not {fmt(c)}"
+
+
+def one_slip_case(path):
+    """Three LSTM steps by hand with one slip: at step 2 the forget term f·c_prev is left
+    out (c = i·c̃); every later number is computed correctly from the author's own."""
+    def sigmoid(z):
+        return 1 / (1 + np.exp(-z))
+    x = [[0.5], [1.0], [-0.5]]
+    W, U = np.array([[0.5, 0.4, 0.3, 0.2]]), np.array([[0.1, 0.2, 0.3, 0.4]])
+    b = np.array([0.1, 0.2, 0.0, 0.1])
+    h, c, steps = np.zeros(1), np.zeros(1), []
+    for t, x_t in enumerate(x, 1):
+        z = np.array(x_t) @ W + h @ U + b
+        i, f, c_tilde, o = sigmoid(z[0:1]), sigmoid(z[1:2]), np.tanh(z[2:3]), sigmoid(z[3:4])
+        c = i * c_tilde if t == 2 else f * c + i * c_tilde
+        h = o * np.tanh(c)
+        steps.append({"t": t, **{q: [round(float(v[0]), 6)] for q, v in
+                                 dict(i=i, f=f, c_tilde=c_tilde, o=o, c=c, h=h).items()}})
+    import yaml
+    path.write_text(yaml.safe_dump({
+        "units": 1, "inputs": x,
+        "weights": {"kernel": W.tolist(), "recurrent_kernel": U.tolist(), "bias": b.tolist()},
+        "tolerance": {"atol": 1.0e-6},
+        "expected": {"steps": steps, "h": steps[-1]["h"], "c": steps[-1]["c"]}}))
+    return path
+
+
+def test_one_slip_reads_as_one_slip_with_its_consequences_grouped(tmp_path):
+    import json
+    from conftest import run_cli
+    path = one_slip_case(tmp_path / "one-slip.yaml")
+    done = run_cli("verify", "--json", path)
+    mismatches = json.loads(done.stdout)["cases"][0]["mismatches"]
+    own = [(m["quantity"], m["t"]) for m in mismatches if not m["consequence"]]
+    following = [(m["quantity"], m["t"]) for m in mismatches if m["consequence"]]
+    assert own == [("c", 2)]
+    assert following == [("h", 2), ("i", 3), ("f", 3), ("c_tilde", 3), ("o", 3), ("c", 3),
+                         ("h", 3), ("h", None), ("c", None)]
+    text = run_cli("verify", path, "--all-steps").stdout
+    assert text.count("  ✗ ") == 1   # one line per slip, none per consequence
+    assert "✗ c[0] at step 2: author 0.196876, reference 0.253458" in text
+    assert "9 consequences, right given the author's own" in " ".join(text.split())
+    assert "9 of them follow from the author's own earlier numbers, 1 is wrong on its own " \
+           "terms" in " ".join(text.split())
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "simple_rnn"])
+def test_numbers_right_given_the_authors_own_earlier_ones_are_consequences(cell):
+    """h at step 1 written 0.5 too high; step 2 computed from that h (a one-step run
+    starting from it), so only h at step 1 is a slip of its own."""
+    base = small_case(cell)
+    one = forward.run(base)
+    wrong_h1 = one.steps["h"][0] + 0.5
+    start = {s: (wrong_h1 if s == "h" else one.steps[s][0]).tolist() for s in base.cell.states}
+    rest = parse_case({"cell": cell, "units": 1, "activation": "tanh",
+                       **({} if cell == "simple_rnn" else {"recurrent_activation": "sigmoid"}),
+                       "inputs": [[-0.3]], "initial_state": start,
+                       "weights": {"kernel": base.kernel.tolist(),
+                                   "recurrent_kernel": base.recurrent_kernel.tolist(),
+                                   "bias": base.bias.tolist()}}, "rest.yaml")
+    step2 = forward.run(rest)
+    written = base.cell.written
+    case = small_case(cell, expected={"steps": [
+        {"t": 1, "h": wrong_h1[0].tolist()},
+        {"t": 2, **{q: step2.steps[q][0, 0].tolist() for q in written}}]})
+    from lstm_verify.compare import judge
+    result = judge(case, forward.run(case), forward.run(case))   # Keras: see the CLI test
+    own = [(m.quantity, m.t) for m in result.mismatches if not m.consequence]
+    assert own == [("h", 1)]
+    assert {m.quantity for m in result.mismatches if m.consequence} <= set(written)
+    assert len(result.mismatches) > 1
