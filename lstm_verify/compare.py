@@ -88,6 +88,28 @@ def expected_arrays(case):
     return out
 
 
+def count_given(case):
+    """How many numbers the author wrote (a null states none)."""
+    return sum(int(np.count_nonzero(~np.isnan(arr))) for _, _, arr in expected_arrays(case))
+
+
+def unstated_note(case):
+    """' (checked: ...; null elsewhere)' when the author left elements null: which ones."""
+    parts = []
+    for q, t, arr in expected_arrays(case):
+        stated = ~np.isnan(arr)
+        if stated.all():
+            continue
+        where = "final " if t is None else ""
+        at = "" if t is None else f" at step {t}"
+        cells = ", ".join(f"{symbol(q)}[{u}]" + ("" if case.batch == 1 else f" batch {b}")
+                          for b, u in zip(*np.nonzero(stated)))
+        parts.append(f"{where}{cells}{at}")
+    if not parts:
+        return ""
+    return f" (checked only what was written: {'; '.join(parts)}; null elsewhere)"
+
+
 def trace_value(trace, quantity, t):
     """(B, U) array of a quantity at step t (1-based) or, with t None, the final state."""
     if t is None:
@@ -124,8 +146,9 @@ def compare(case, reference, keras=None):
 
     for (q, t), exp in given.items():
         ref = trace_value(reference, q, t)
-        expected_diff = max(expected_diff or 0.0, float(np.max(np.abs(exp - ref))))
-        add(q, t, _close(exp, ref, case.atol, case.rtol), "expected-reference")
+        expected_diff = max(expected_diff or 0.0, float(np.nanmax(np.abs(exp - ref))))
+        unstated = np.isnan(exp)   # null in the case: the author did not write it
+        add(q, t, _close(exp, ref, case.atol, case.rtol) | unstated, "expected-reference")
     if keras is not None:
         atol, rtol = keras_tolerance(case)
         keras_diff = 0.0
@@ -150,7 +173,7 @@ def judge(case, reference, keras):
     follow = (f"; {len(author_bad) - n_own} of them follow from the author's own earlier "
               f"numbers, {n_own} {'is' if n_own == 1 else 'are'} wrong on its own terms"
               if n_own < len(author_bad) else "")
-    n_given = sum(arr.size for _, _, arr in expected_arrays(case))
+    n_given = count_given(case)
     overflow = _non_finite_note(case, reference, keras)
     explanation = likely = None
     first = author_bad[0] if author_bad else None
@@ -186,11 +209,12 @@ def judge(case, reference, keras):
         status = "fail"
         verdict = (f"{len(author_bad)} of the author's {n_given} numbers differ from the "
                    f"reference and Keras; first {describe_position(first, case.batch)}"
-                   + follow
+                   + follow + unstated_note(case)
                    + (f"; likely: {likely}" if likely else ""))
     else:
         status = "pass"
         checked = f"the author's {n_given} numbers agree" if n_given else "no author numbers"
+        checked += unstated_note(case)
         verdict = f"Keras agrees with the reference (max |diff| {keras_diff:.2g}); {checked}"
     return Result(file=str(case.path), name=case.name, status=status, case=case,
                   reference=reference, keras=keras, mismatches=mismatches,

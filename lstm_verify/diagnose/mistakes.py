@@ -42,8 +42,8 @@ def input_order(trace):
 
 def written_decimals(case):
     """The fewest decimals that write every author number exactly, or None if over 6."""
-    return fewest_decimals(np.concatenate(
-        [arr.ravel() for _, _, arr in expected_arrays(case)] + [[]]))
+    values = np.concatenate([arr.ravel() for _, _, arr in expected_arrays(case)] + [[]])
+    return fewest_decimals(values[~np.isnan(values)])     # null: not stated
 
 
 def fewest_decimals(values):
@@ -183,8 +183,9 @@ def _rounding_mistakes(case):
     yield Mistake("rounding", f"{d} decimals (intermediates rounded and carried forward)",
                   text, arithmetic=lambda a: replace(a, keep=lambda v: np.round(v, d)),
                   slack=half_unit)
-    text = (f"the author's numbers are the reference's rounded to {d} decimals: the case "
-            "tolerance is tighter than the decimals written")
+    text = (f"the author's numbers all agree with the reference at the {d} decimals they "
+            f"were written with, but the case tolerance is tighter: add the line "
+            f"`tolerance: {{decimals: {d}}}` to the case")
     yield Mistake("rounding", f"{d} decimals (only the written values)", text,
                   slack=half_unit)
 

@@ -30,13 +30,16 @@ def _cell(result, q, t, b, u, mismatched):
 
 
 def _author_value(case, q, t, b, u):
+    """The author's number there, or None where they wrote none (or null)."""
     expected = case.expected
     if t is None:
-        return expected[q][b, u] if q in expected else None
-    if q == "sequence":
-        return expected["sequence"][b, t - 1, u] if "sequence" in expected else None
-    step = expected.get("steps", {}).get(t, {})
-    return step[q][b, u] if q in step else None
+        value = expected[q][b, u] if q in expected else None
+    elif q == "sequence":
+        value = expected["sequence"][b, t - 1, u] if "sequence" in expected else None
+    else:
+        step = expected.get("steps", {}).get(t, {})
+        value = step[q][b, u] if q in step else None
+    return None if value is None or math.isnan(value) else value
 
 
 def label(cell, quantity):
