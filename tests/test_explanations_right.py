@@ -158,3 +158,46 @@ def test_numbers_right_given_the_authors_own_earlier_ones_are_consequences(cell)
     assert own == [("h", 1)]
     assert {m.quantity for m in result.mismatches if m.consequence} <= set(written)
     assert len(result.mismatches) > 1
+
+
+def by_hand(rule):
+    """Two LSTM steps written out in numpy with the cell-state rule (or gate rule) an
+    author used: the numbers of a diagnosis test, made without the diagnosis's code."""
+    def sigmoid(z):
+        return 1 / (1 + np.exp(-z))
+    x = [[0.5, -0.2], [1.0, 0.3]]
+    W = np.array([[0.5, 0.4, 0.3, 0.2, -0.1, 0.6, 0.2, -0.3],
+                  [0.1, -0.2, 0.4, 0.5, 0.3, -0.4, 0.1, 0.2]])
+    U = np.array([[0.1, 0.2, 0.3, 0.4, -0.2, 0.1, 0.5, 0.3],
+                  [-0.3, 0.2, 0.1, 0.2, 0.4, -0.1, 0.2, 0.1]])
+    b = np.array([0.1, 0.2, 0.0, 0.1, 0.3, -0.2, 0.1, 0.4])
+    h, c, steps = np.zeros(2), np.zeros(2), []
+    for t, x_t in enumerate(x, 1):
+        if rule == "bias-after-activation":
+            z = np.array(x_t) @ W + h @ U
+            i, f = sigmoid(z[0:2]) + b[0:2], sigmoid(z[2:4]) + b[2:4]
+            c_tilde, o = np.tanh(z[4:6]) + b[4:6], sigmoid(z[6:8]) + b[6:8]
+        else:
+            z = np.array(x_t) @ W + h @ U + b
+            i, f, c_tilde, o = sigmoid(z[0:2]), sigmoid(z[2:4]), np.tanh(z[4:6]), sigmoid(z[6:8])
+        c = {"forget-term-dropped": i * c_tilde,
+             "coupled-gates": f * c + (1 - f) * c_tilde}.get(rule, f * c + i * c_tilde)
+        h = o * np.tanh(c)
+        steps.append({"t": t, **{q: v.tolist() for q, v in
+                                 dict(i=i, f=f, c_tilde=c_tilde, o=o, c=c, h=h).items()}})
+    return parse_case({"units": 2, "inputs": x,
+                       "weights": {"kernel": W.tolist(), "recurrent_kernel": U.tolist(),
+                                   "bias": b.tolist()},
+                       "expected": {"steps": steps, "h": h.tolist(), "c": c.tolist()}},
+                      f"{rule}.yaml")
+
+
+@pytest.mark.parametrize("rule", ["forget-term-dropped", "coupled-gates",
+                                  "bias-after-activation"])
+def test_the_new_lstm_diagnoses_reproduce_a_hand_calculation(rule):
+    from lstm_verify import diagnose
+    case = by_hand(rule)
+    author = [m for m in compare(case, forward.run(case))[0]]
+    assert author
+    found = [d.id for d in diagnose.explain_mismatches(case, author).diagnoses]
+    assert found == [rule]

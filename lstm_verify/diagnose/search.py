@@ -27,7 +27,9 @@ KINDS = {"gate-order": "gate order", "hard-sigmoid": "activations",
          "kernel-transposed": "transposed kernels", "h-c-swapped": "h/c swapped",
          "go-backwards-order": "go_backwards", "mask-output": "masking",
          "rounding": "rounding", "gru-update-flipped": "update rule",
-         "gru-reset-after-flipped": "reset gate placement"}
+         "gru-reset-after-flipped": "reset gate placement",
+         "forget-term-dropped": "cell state update", "coupled-gates": "cell state update",
+         "bias-after-activation": "biases", "concat-order": "concatenation order"}
 
 
 def recompute(case, mistake):
