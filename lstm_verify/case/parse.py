@@ -64,6 +64,8 @@ class Case:
     lines: dict = field(default_factory=dict)
     # how the case wrote its weights: keras, per-gate, concatenated, or a layout's name
     weight_form: str = "keras"
+    # the concatenated textbook form's order: ("h", "x") for Wcat·[h; x], ("x", "h")
+    concat: tuple = None
     # the backward pass asked for: {"upstream": {sequence|h|c: array}} or
     # {"loss": {"target": array, "of": "sequence"|"h"}}; None when the case has none
     backward: dict = None

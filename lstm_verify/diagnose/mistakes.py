@@ -150,6 +150,31 @@ def _transposed_mistakes(case):
                       case=replace(case, kernel=kernel, recurrent_kernel=rk))
 
 
+def _concat_order_mistakes(case):
+    """Wcat_g·[x; h] read as Wcat_g·[h; x] (or the other way): the matrix the author
+    wrote, split at the wrong column."""
+    if case.concat is None:
+        return
+    units, F, n = case.units, case.input_dim, len(case.cell.blocks)
+    W = np.split(case.kernel.T, n)             # W_g (units, F) per block
+    U = np.split(case.recurrent_kernel.T, n)   # U_g (units, units)
+    x_first = case.concat == ("x", "h")
+    kernel, recurrent = [], []
+    for W_g, U_g in zip(W, U):
+        wcat = np.hstack([W_g, U_g] if x_first else [U_g, W_g])
+        # read in the other order: the first columns taken for the other vector
+        U_read, W_read = (wcat[:, :units], wcat[:, units:]) if x_first \
+            else (wcat[:, F:], wcat[:, :F])
+        kernel.append(W_read.T)
+        recurrent.append(U_read.T)
+    written, read = ("[x; h]", "[h; x]") if x_first else ("[h; x]", "[x; h]")
+    text = (f"Wcat_g·{written} read as Wcat_g·{read}: each Wcat_g split at the wrong column "
+            "(concat order)")
+    yield Mistake("concat-order", f"{written} read as {read}", text,
+                  case=replace(case, kernel=np.hstack(kernel),
+                               recurrent_kernel=np.hstack(recurrent)))
+
+
 def _order_mistakes(case):
     if case.steps > 1:
         if case.go_backwards:
@@ -200,5 +225,6 @@ def hypotheses(case):
     yield from case.cell.mistakes(case)
     yield from _bias_mistakes(case)
     yield from _transposed_mistakes(case)
+    yield from _concat_order_mistakes(case)
     yield from _order_mistakes(case)
     yield from _rounding_mistakes(case)
