@@ -50,7 +50,7 @@ def _gate(case, trace, gate, t, b, u, expected=None):
     z_name = f"z_{gate.block}"
     s = trace.at(t - 1, b)
     z, value = s[z_name][u], s[gate.name][u]
-    symbol = gate.name.replace("_tilde", "~")
+    symbol = gate.symbol
     if name == "linear":
         head = f"{symbol}[{u}] = {z_name}[{u}] = {fmt(value)} (linear)"
     else:

@@ -195,7 +195,7 @@ def judge(case, reference, keras):
         if author_bad:
             status = "known-mistake"
             unexplained = "" if likely else "; no diagnosis reproduces the author's numbers"
-            verdict = (f"known mistake, confirmed: {likely or case.known_mistake} "
+            verdict = (f"confirmed: {likely or case.known_mistake} "
                        f"({len(author_bad)} of the author's {n_given} numbers differ, first "
                        f"{describe_position(first, case.batch)}){unexplained}")
         elif "gradients" in case.expected:   # the mistake may be in the backward pass
@@ -234,8 +234,11 @@ def _non_finite_note(case, reference, keras):
 
 
 def symbol(quantity):
-    """How plain text writes a quantity: c_tilde -> c~, sequence -> output."""
-    return "output" if quantity == "sequence" else quantity.replace("_tilde", "~")
+    """How a report writes a quantity: c_tilde -> c̃, h_tilde -> h̃ (as the tables and the
+    book do), sequence -> output."""
+    if quantity == "sequence":
+        return "output"
+    return quantity[0] + "\u0303" if quantity.endswith("_tilde") else quantity
 
 
 def describe_position(m, batch=None):

@@ -201,3 +201,27 @@ def test_the_new_lstm_diagnoses_reproduce_a_hand_calculation(rule):
     assert author
     found = [d.id for d in diagnose.explain_mismatches(case, author).diagnoses]
     assert found == [rule]
+
+
+def test_notation_negatives_in_parentheses_and_the_books_tilde():
+    # linear LSTM, one unit: x = -1, kernel 1 everywhere: every gate -1, c = (-1)(0) + (-1)(-1)
+    data = {"units": 1, "activation": None, "recurrent_activation": None, "inputs": [[-1]],
+            "weights": {"kernel": [[1, 1, 1, 1]], "recurrent_kernel": [[0, 0, 0, 0]],
+                        "bias": [0, 0, 0, 0]},
+            "expected": {"steps": [{"t": 1, "c_tilde": [2], "c": [2], "h": [2]}]}}
+    case = parse_case(data, "negatives.yaml")
+    why = {m.quantity: explain_value(case, forward.run(case), m)
+           for m in compare(case, forward.run(case))[0]}
+    assert why["c"] == "c[0] = f[0]·c_prev[0] + i[0]·c̃[0] = (-1)·0 + (-1)·(-1) = 1, not 2"
+    assert why["h"] == "h[0] = o[0]·c[0] = (-1)·1 = -1, not 2"
+    assert why["c_tilde"].startswith("c̃[0] = z_c[0] = -1 (linear), not 2; ")
+    gru = small_case("gru", expected={"steps": [{"t": 1, "h": [5]}]})
+    line = explain_value(gru, forward.run(gru), compare(gru, forward.run(gru))[0][0])
+    assert "(1 − z[0])·h̃[0] = " in line
+
+
+def test_a_known_mistake_is_not_announced_twice():
+    from conftest import run_cli
+    out = " ".join(run_cli("verify", "cases/mistake-forget-bias.yaml").stdout.split())
+    assert "KNOWN MISTAKE: confirmed: forget bias +1" in out
+    assert "known mistake, confirmed" not in out and ", batch 0" not in out

@@ -130,6 +130,12 @@ class Cell:
         return self.symbols.get(quantity, quantity)
 
 
+def factor(fmt, value):
+    """A number as a factor of a product: a negative one in parentheses, 0.5·(-0.3)."""
+    text = fmt(value)
+    return f"({text})" if text.startswith("-") else text
+
+
 def affine_text(case, s, block_index, u, fmt, recurrent_bias=False):
     """'x·W + h·U + b = 1 + 0 + 3' for unit u of one weight block: the input and the
     previous h each dotted with the block's column, then the bias (with a GRU's second

@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 
 from .. import activations
-from .cell import Cell, Gate, Mistake, affine_text
+from .cell import Cell, Gate, Mistake, affine_text, factor
 from .teaching import Act, Bias, Diagram, Dot, Product, Q, Sum, Teaching, Update
 
 BLOCKS = ("i", "f", "c", "o")
@@ -74,17 +74,18 @@ def pre_activation_text(name, s, u, case, fmt):
 
 
 def state_text(name, label, s, u, case, fmt):
-    """c[u] = f[u]·c_prev[u] + i[u]·c~[u] = …, or h[u] = o[u]·tanh(c[u]) = …"""
+    """c[u] = f[u]·c_prev[u] + i[u]·c̃[u] = …, or h[u] = o[u]·tanh(c[u]) = …"""
     if name == "c":
-        return (f"c[{u}] = f[{u}]·c_prev[{u}] + i[{u}]·c~[{u}] = {fmt(s['f'][u])}·"
-                f"{fmt(s['c_prev'][u])} + {fmt(s['i'][u])}·{fmt(s['c_tilde'][u])} = "
+        f, c_prev, i, c_tilde = (factor(fmt, s[q][u]) for q in ("f", "c_prev", "i", "c_tilde"))
+        return (f"c[{u}] = f[{u}]·c_prev[{u}] + i[{u}]·c̃[{u}] = {f}·{c_prev} + {i}·{c_tilde} = "
                 f"{fmt(s['c'][u])}")
     c, act = s["c"][u], case.activation or "linear"
     if act == "linear":
-        symbolic, applied = f"c[{u}]", fmt(c)
+        symbolic, applied = f"c[{u}]", factor(fmt, c)
     else:
         symbolic, applied = f"{act}(c[{u}])", f"{act}({fmt(c)})"
-    return f"{label}[{u}] = o[{u}]·{symbolic} = {fmt(s['o'][u])}·{applied} = {fmt(s['h'][u])}"
+    return (f"{label}[{u}] = o[{u}]·{symbolic} = {factor(fmt, s['o'][u])}·{applied} = "
+            f"{fmt(s['h'][u])}")
 
 
 # ------------------------------------------------------------------ the LSTM's own mistakes
