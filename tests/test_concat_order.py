@@ -79,3 +79,36 @@ def test_concat_order_diagnosis_on_numbers_from_the_other_split():
     assert author
     found = diagnose.explain_mismatches(case, author).diagnoses
     assert [(d.id, d.detail) for d in found] == [("concat-order", "[x; h] read as [h; x]")]
+
+
+# ---------------------------------------------------------- textbook forms keep the book's symbols
+
+def test_a_textbook_case_is_explained_and_exported_with_the_books_W():
+    for name in ("textbook-per-gate.yaml", "textbook-concatenated.yaml"):
+        explained = run_cli("explain", CASES / name).stdout
+        assert "z_g = W_g·x + U_g·h_prev + b_g   for g in i, f, c, o" in explained
+        assert "z_i = W_i·x + U_i·h_prev + b_i" in explained and "x·W_i" not in explained
+        exported = run_cli("export", CASES / name, "--format", "markdown").stdout
+        assert "z_g = W_g·x + U_g·h_prev + b_g" in exported and "x·W_g" not in exported
+        assert "a textbook's W_g is the transpose" not in exported
+        assert "| W_i[u, 0] (x[0]) | 1 | 0 |" in exported     # W_i = [[1], [0]] as written
+    keras_form = run_cli("explain", CASES / "two-steps-linear.yaml").stdout
+    assert "z_g = x·W_g + h_prev·U_g + b_g" in keras_form
+
+
+def test_a_transposed_matrix_in_a_textbook_case_is_named_as_the_book_names_it():
+    """The author applied U_g^T: numbers from a Keras-form case whose recurrent blocks
+    are each transposed by hand here."""
+    data = yaml.safe_load((CASES / "textbook-per-gate.yaml").read_text())
+    book = parse_case(data, "book.yaml")
+    U = book.recurrent_kernel
+    transposed = np.hstack([U[:, 2 * k:2 * k + 2].T for k in range(4)])
+    authors = forward.run(parse_case({**data, "expected": {}, "weights": {
+        "kernel": book.kernel.tolist(), "recurrent_kernel": transposed.tolist(),
+        "bias": book.bias.tolist()}}, "authors.yaml"))
+    steps = [{"t": t + 1, **{q: authors.steps[q][t, 0].tolist()
+                             for q in ("i", "f", "c_tilde", "o", "c", "h")}} for t in range(2)]
+    case = parse_case({**data, "expected": {"steps": steps}}, "wrong.yaml")
+    texts = [d.text for d in diagnose.explain_mismatches(
+        case, compare(case, forward.run(case))[0]).diagnoses]
+    assert "U_g used transposed (U_g^T·h_prev in place of U_g·h_prev)" in texts

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import activations
 from ..cells import Mistake
+from ..cells.teaching import book_form
 from ..compare import expected_arrays
 from .symmetry import orders, order_text, read_blocks_as
 
@@ -138,14 +139,22 @@ def _transposed_mistakes(case):
     if units == 1:
         return
     which = "gate blocks" if n > 1 else "matrix"
+    # a textbook case is told in its own symbols: U_g, not a block of recurrent_kernel
+    texts = ({"U": "U_g used transposed (U_g^T·h_prev in place of U_g·h_prev)",
+              "W": "W_g used transposed (W_g^T·x in place of W_g·x)",
+              "both": "W_g and U_g used transposed"}
+             if book_form(case) else
+             {"U": f"recurrent_kernel's units x units {which} used transposed",
+              "W": f"kernel's units x units {which} used transposed",
+              "both": f"kernel's and recurrent_kernel's {which} used transposed"})
     rk = _transposed_blocks(case.recurrent_kernel, n)
-    text = f"recurrent_kernel's units x units {which} used transposed"
+    text = texts["U"]
     yield Mistake("kernel-transposed", text, text, case=replace(case, recurrent_kernel=rk))
     if case.input_dim == units:
         kernel = _transposed_blocks(case.kernel, n)
-        text = f"kernel's units x units {which} used transposed"
+        text = texts["W"]
         yield Mistake("kernel-transposed", text, text, case=replace(case, kernel=kernel))
-        text = f"kernel's and recurrent_kernel's {which} used transposed"
+        text = texts["both"]
         yield Mistake("kernel-transposed", text, text,
                       case=replace(case, kernel=kernel, recurrent_kernel=rk))
 
