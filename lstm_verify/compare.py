@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import consequences
 from .arithmetic import fmt, formula
 # Keras in float32 cannot match a float64 reference more closely than this.
 KERAS_FLOOR = {"float32": {"atol": 1e-5, "rtol": 1e-4}, "float64": {"atol": 1e-8, "rtol": 1e-7}}
@@ -25,6 +26,8 @@ class Mismatch:
     between: str           # "expected-reference" or "keras-reference"
     why: str = ""          # the arithmetic behind the reference value, when useful
     index: tuple = None    # the element's whole index, for arrays not shaped (batch, units)
+    # right given the author's own numbers it depends on (consequences.py): not a new slip
+    consequence: bool = False
 
 
 @dataclass
@@ -73,7 +76,7 @@ def expected_arrays(case):
     """The author's numbers as (quantity, t, array (B, U)) triples, in report order."""
     out = []
     for t, step in sorted(case.expected.get("steps", {}).items()):
-        for q in case.cell.rows:
+        for q in case.cell.written:
             if q in step:
                 out.append((q, t, step[q]))
     if "sequence" in case.expected:
@@ -83,6 +86,28 @@ def expected_arrays(case):
         if q in case.expected:
             out.append((q, None, case.expected[q]))
     return out
+
+
+def count_given(case):
+    """How many numbers the author wrote (a null states none)."""
+    return sum(int(np.count_nonzero(~np.isnan(arr))) for _, _, arr in expected_arrays(case))
+
+
+def unstated_note(case):
+    """' (checked: ...; null elsewhere)' when the author left elements null: which ones."""
+    parts = []
+    for q, t, arr in expected_arrays(case):
+        stated = ~np.isnan(arr)
+        if stated.all():
+            continue
+        where = "final " if t is None else ""
+        at = "" if t is None else f" at step {t}"
+        cells = ", ".join(f"{symbol(q)}[{u}]" + ("" if case.batch == 1 else f" batch {b}")
+                          for b, u in zip(*np.nonzero(stated)))
+        parts.append(f"{where}{cells}{at}")
+    if not parts:
+        return ""
+    return f" (checked only what was written: {'; '.join(parts)}; null elsewhere)"
 
 
 def trace_value(trace, quantity, t):
@@ -121,8 +146,9 @@ def compare(case, reference, keras=None):
 
     for (q, t), exp in given.items():
         ref = trace_value(reference, q, t)
-        expected_diff = max(expected_diff or 0.0, float(np.max(np.abs(exp - ref))))
-        add(q, t, _close(exp, ref, case.atol, case.rtol), "expected-reference")
+        expected_diff = max(expected_diff or 0.0, float(np.nanmax(np.abs(exp - ref))))
+        unstated = np.isnan(exp)   # null in the case: the author did not write it
+        add(q, t, _close(exp, ref, case.atol, case.rtol) | unstated, "expected-reference")
     if keras is not None:
         atol, rtol = keras_tolerance(case)
         keras_diff = 0.0
@@ -141,7 +167,13 @@ def judge(case, reference, keras):
     author_bad = [m for m in mismatches if m.between == "expected-reference"]
     for m in author_bad:
         m.why = explain_value(case, reference, m)
-    n_given = sum(arr.size for _, _, arr in expected_arrays(case))
+    consequences.mark(case, reference, {(q, t): arr for q, t, arr in expected_arrays(case)
+                                        if q != "sequence" and t is not None}, author_bad)
+    n_own = sum(not m.consequence for m in author_bad)
+    follow = (f"; {len(author_bad) - n_own} of them follow from the author's own earlier "
+              f"numbers, {n_own} {'is' if n_own == 1 else 'are'} wrong on its own terms"
+              if n_own < len(author_bad) else "")
+    n_given = count_given(case)
     overflow = _non_finite_note(case, reference, keras)
     explanation = likely = None
     first = author_bad[0] if author_bad else None
@@ -157,14 +189,15 @@ def judge(case, reference, keras):
     elif keras_bad:
         status = "fail"
         verdict = (f"Keras and the reference disagree at {len(keras_bad)} value(s) "
-                   f"(max |diff| {keras_diff:.3g}); first: {describe_position(keras_bad[0])}")
+                   f"(max |diff| {keras_diff:.3g}); first: "
+                   f"{describe_position(keras_bad[0], case.batch)}")
     elif case.known_mistake:
         if author_bad:
             status = "known-mistake"
             unexplained = "" if likely else "; no diagnosis reproduces the author's numbers"
-            verdict = (f"known mistake, confirmed: {likely or case.known_mistake} "
+            verdict = (f"confirmed: {likely or case.known_mistake} "
                        f"({len(author_bad)} of the author's {n_given} numbers differ, first "
-                       f"{describe_position(first)}){unexplained}")
+                       f"{describe_position(first, case.batch)}){unexplained}")
         elif "gradients" in case.expected:   # the mistake may be in the backward pass
             status = "pass"
             verdict = (f"Keras agrees with the reference (max |diff| {keras_diff:.2g}); the "
@@ -175,11 +208,13 @@ def judge(case, reference, keras):
     elif author_bad:
         status = "fail"
         verdict = (f"{len(author_bad)} of the author's {n_given} numbers differ from the "
-                   f"reference and Keras; first {describe_position(first)}"
+                   f"reference and Keras; first {describe_position(first, case.batch)}"
+                   + follow + unstated_note(case)
                    + (f"; likely: {likely}" if likely else ""))
     else:
         status = "pass"
         checked = f"the author's {n_given} numbers agree" if n_given else "no author numbers"
+        checked += unstated_note(case)
         verdict = f"Keras agrees with the reference (max |diff| {keras_diff:.2g}); {checked}"
     return Result(file=str(case.path), name=case.name, status=status, case=case,
                   reference=reference, keras=keras, mismatches=mismatches,
@@ -199,16 +234,23 @@ def _non_finite_note(case, reference, keras):
 
 
 def symbol(quantity):
-    """How plain text writes a quantity: c_tilde -> c~, sequence -> output."""
-    return "output" if quantity == "sequence" else quantity.replace("_tilde", "~")
+    """How a report writes a quantity: c_tilde -> c̃, h_tilde -> h̃ (as the tables and the
+    book do), sequence -> output."""
+    if quantity == "sequence":
+        return "output"
+    return quantity[0] + "\u0303" if quantity.endswith("_tilde") else quantity
 
 
-def describe_position(m):
-    where = "final" if m.t is None else f"step {m.t}"
-    return f"{symbol(m.quantity)}[{m.unit}] at {where}, batch {m.batch}"
+def describe_position(m, batch=None):
+    """'h[0] at step 2', 'final c[1]'; ', batch 1' added unless ``batch`` (the case's
+    batch size) says there is a single sequence."""
+    where = (f"final {symbol(m.quantity)}[{m.unit}]" if m.t is None
+             else f"{symbol(m.quantity)}[{m.unit}] at step {m.t}")
+    return where + ("" if batch == 1 else f", batch {m.batch}")
 
 
 def explain_value(case, trace, m):
     """The reference's arithmetic for the value at a mismatch, e.g.
-    'h[2] = o[2]·c[2] = 0·1 = 0, not 1'."""
-    return formula(case, trace, m.quantity, m.t, m.batch, m.unit) + f", not {fmt(m.expected)}"
+    'h[2] = o[2]·c[2] = 0·1 = 0, not 1', the author's value on the quantity it was
+    written for (f[0] = sigmoid(z_f[0]) = sigmoid(0) = 0.5, not 0.731059; z_f[0] = ...)."""
+    return formula(case, trace, m.quantity, m.t, m.batch, m.unit, m.expected)

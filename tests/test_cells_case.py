@@ -85,7 +85,7 @@ def test_lstm_gate_names_are_not_gru_steps(write_case):
     text = GRU + "expected: {steps: [{t: 1, i: [0, 0]}]}\n"
     message = error_for(write_case, text)
     assert "expected.steps[0].i: is not a known key" in message
-    assert "known keys here: t, z, r, h_tilde, h" in message
+    assert "known keys here: t, z_z, z_r, z_h, z, r, h_tilde, h" in message
 
 
 def test_gru_bias_with_one_row_under_reset_after(write_case):

@@ -15,7 +15,7 @@ def test_verify_known_mistake_and_pass_exit_0_and_point_at_h2():
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "KNOWN MISTAKE" in out and "PASS" in out
-    assert "h[2] at final, batch 0: author 1, reference 0, Keras 0" in out
+    assert "final h[2]: author 1, reference 0, Keras 0" in out
     assert "h[2] = o[2]·c[2] = 0·1 = 0, not 1" in out
     # TensorFlow's start-up lines stay out of the user's terminal.
     assert "oneDNN" not in result.stderr and "absl" not in result.stderr, result.stderr
@@ -80,7 +80,8 @@ def test_json_schema(tmp_path):
     assert seed["max_abs_diff"] == {"keras_vs_reference": 0.0, "expected_vs_reference": 1.0}
     assert seed["mismatches"] == [{"quantity": "h", "t": None, "batch": 0, "unit": 2,
                                    "expected": 1.0, "reference": 0.0, "keras": 0.0,
-                                   "between": "expected-reference"}]
+                                   "between": "expected-reference",
+                                   "consequence": False}]
     assert corrected["status"] == "pass" and corrected["mismatches"] == []
     assert bad["status"] == "error" and "has no 'inputs' key" in bad["error"]
 

@@ -314,10 +314,10 @@ def test_verify_json_and_verdict_for_the_bundled_classic_mistakes():
         cases_json = report.result_json(result)
         assert [d["id"] for d in cases_json["diagnoses"]] == [hypothesis_id], name
         assert cases_json["diagnoses"][0]["detail"].startswith(detail)
-        assert result.verdict.startswith(f"known mistake, confirmed: "
+        assert result.verdict.startswith(f"confirmed: "
                                          f"{result.diagnoses[0].text} ("), result.verdict
     gate_order = verify_case(load_case(CASES / "mistake-gate-order.yaml"))
-    assert gate_order.verdict.startswith("known mistake, confirmed: gate blocks read as "
+    assert gate_order.verdict.startswith("confirmed: gate blocks read as "
                                          "i, c, f, o")
     assert report.result_json(gate_order)["first_divergence"] == {
         "quantity": "f", "t": 1, "batch": 0, "unit": 0}
@@ -343,8 +343,8 @@ def test_cli_shows_the_diagnosis_and_exits_0():
     result = run_cli("verify", *files)
     assert result.returncode == 0, result.stdout + result.stderr
     out = " ".join(result.stdout.split())   # rich wraps long lines
-    assert "known mistake, confirmed: gate blocks read as i, c, f, o" in out
-    assert "first divergence: f[0] at step 1, batch 0: author 2, reference 1" in out
+    assert "confirmed: gate blocks read as i, c, f, o" in out
+    assert "first divergence: f[0] at step 1: author 2, reference 1" in out
     assert ("diagnosis: Keras 2's hard_sigmoid (0.2x + 0.5) in place of Keras 3's "
             "(x/6 + 0.5) on the gates i, f, o (keras2-hard-sigmoid)") in out
-    assert "known mistake, confirmed: forget bias +1" in out
+    assert "confirmed: forget bias +1" in out

@@ -81,7 +81,7 @@ def parse_expected_gradients(r, value, case, batched):
     for name, shape in forms.items():
         if value.get(name) is not None:
             arr = r.array(value[name], f"{key}.{name}", (len(shape),),
-                          f"dL/d{name}, shaped like weights.{name}")
+                          f"dL/d{name}, shaped like weights.{name}", nulls=True)
             out[name] = r.shaped(arr, f"{key}.{name}", shape,
                                  f"dL/d{name}, shaped like weights.{name}")
     if value.get("inputs") is not None:

@@ -41,7 +41,8 @@ def _textbook(case, kernel, recurrent_kernel, bias, concatenated):
         block = slice(k * units, (k + 1) * units)
         W, U = kernel[:, block].T, recurrent_kernel[:, block].T
         if concatenated:
-            out[f"Wcat_{g}"] = np.concatenate([U, W], axis=1)
+            out[f"Wcat_{g}"] = np.concatenate([W, U] if case.concat == ("x", "h") else [U, W],
+                                              axis=1)
         else:
             out[f"W_{g}"], out[f"U_{g}"] = W, U
     if bias is not None and case.use_bias:

@@ -72,8 +72,9 @@ class Reader:
                             "use e.g. tanh, sigmoid, hard_sigmoid, relu, or null for linear")
         return name
 
-    def array(self, value, key, ndims, meaning, dtype=float):
-        """A rectangular numeric array with one of the allowed ranks."""
+    def array(self, value, key, ndims, meaning, dtype=float, nulls=False):
+        """A rectangular numeric array with one of the allowed ranks. With ``nulls`` (the
+        author's expected numbers only) a null is an element not stated: NaN here."""
         if isinstance(value, np.ndarray):  # from a .npz: checked whole, never per element
             return self._ndarray(value, key, ndims, meaning, dtype)
         shape = _shape(value)
@@ -88,14 +89,22 @@ class Reader:
             raise self.fail(key, f"is empty (shape {_shape_text(shape, value)}), expected "
                             f"{meaning} with no empty axis")
         flat = _flat(value, len(shape))
+        unstated = None
+        if nulls:
+            unstated = np.array([v is None for v in flat]).reshape(shape)
+            if unstated.all():
+                raise self.fail(key, f"is null everywhere, expected {meaning} with at least "
+                                "one number (null marks only the elements not stated)")
+            flat = [float("nan") if v is None else v for v in flat]
         if not _plain_numbers(flat, dtype):   # the per-item loop only to say what is wrong
             self._first_bad_item(flat, key, shape, dtype)
         arr = np.array(flat, dtype=float if dtype is not bool else bool).reshape(shape)
-        if dtype is not bool and not np.all(np.isfinite(arr)):
-            bad = _index(shape, int(np.flatnonzero(~np.isfinite(arr.ravel()))[0]))
+        finite = np.isfinite(arr) if unstated is None else np.isfinite(arr) | unstated
+        if dtype is not bool and not np.all(finite):
+            bad = _index(shape, int(np.flatnonzero(~finite.ravel())[0]))
             raise self.fail(key, f"contains a non-finite number (NaN or infinity) at "
                             f"position {bad}, expected finite numbers")
-        if dtype is not bool and np.max(np.abs(arr)) > 1e30:
+        if dtype is not bool and np.nanmax(np.abs(arr)) > 1e30:
             raise self.fail(key, "contains a number larger than 1e30 in magnitude; "
                             "an LSTM case needs moderate numbers")
         return arr

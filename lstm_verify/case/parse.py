@@ -6,6 +6,7 @@ was expected.  Arrays are float64 with the batch axis always present.  What a ca
 may hold (weight shapes, states, per-step quantities) is its cell's (cells/).
 """
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,6 +65,8 @@ class Case:
     lines: dict = field(default_factory=dict)
     # how the case wrote its weights: keras, per-gate, concatenated, or a layout's name
     weight_form: str = "keras"
+    # the concatenated textbook form's order: ("h", "x") for Wcat·[h; x], ("x", "h")
+    concat: tuple = None
     # the backward pass asked for: {"upstream": {sequence|h|c: array}} or
     # {"loss": {"target": array, "of": "sequence"|"h"}}; None when the case has none
     backward: dict = None
@@ -188,9 +191,10 @@ def _inputs(r, value):
     return arr[None] if arr.ndim == 2 else arr
 
 
-def _batched(r, value, key, inner, meaning, case):
-    """An array of shape (B, *inner); the batch axis may be left out when B is 1."""
-    arr = r.array(value, key, (len(inner), len(inner) + 1), meaning)
+def _batched(r, value, key, inner, meaning, case, nulls=False):
+    """An array of shape (B, *inner); the batch axis may be left out when B is 1.
+    ``nulls``: an expected array, where null marks an element the author did not state."""
+    arr = r.array(value, key, (len(inner), len(inner) + 1), meaning, nulls=nulls)
     if arr.ndim == len(inner):
         if case.batch != 1:
             raise r.fail(key, f"is {'x'.join(map(str, arr.shape))} with no batch axis, "
@@ -233,11 +237,30 @@ def _initial_state(r, data, case):
             setattr(case, f"{key}0", arr)
 
 
+def half_unit(decimals):
+    """Half a unit of the last decimal written: 0.00005 for 4 decimals (a hair more, so
+    that a value rounded exactly at the half still passes in binary floating point)."""
+    return 0.5 * 10.0 ** -decimals * (1 + 1e-9)
+
+
 def _tolerance(r, data, case):
     tol = dict(DEFAULT_TOLERANCE[case.dtype])
     given = data.get("tolerance")
     if given is not None:
-        r.keys(given, "tolerance", ("atol", "rtol"))
+        r.keys(given, "tolerance", ("atol", "rtol", "decimals"))
+        if "decimals" in given:
+            decimals = given["decimals"]
+            if isinstance(decimals, bool) or not isinstance(decimals, int) \
+                    or not 0 <= decimals <= 15:
+                raise r.fail("tolerance.decimals", f"is {describe(decimals)}, expected the "
+                             "number of decimals the author wrote, a whole number from 0 "
+                             "to 15 (4 for 0.7311)")
+            if {"atol", "rtol"} & set(given):
+                raise r.fail("tolerance.decimals", "is given with atol or rtol; decimals "
+                             "sets both (atol half a unit of the last decimal, rtol 0): give "
+                             "decimals alone, or atol and rtol")
+            case.atol, case.rtol = half_unit(decimals), 0.0
+            return
         for key, value in given.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
                     0 <= value < float("inf")):
@@ -254,22 +277,23 @@ def _expected(r, expected, case):
     state = f"[batch, units] = [{case.batch}, {units}] ([units] for batch 1)"
     for key in case.cell.states:
         if expected.get(key) is not None:
-            out[key] = _batched(r, expected[key], f"expected.{key}", (units,), state, case)
+            out[key] = _batched(r, expected[key], f"expected.{key}", (units,), state, case,
+                                nulls=True)
     if expected.get("sequence") is not None:
         meaning = (f"[batch, time, units] = [{case.batch}, {case.steps}, {units}] "
                    "([time, units] for batch 1)")
         out["sequence"] = _batched(r, expected["sequence"], "expected.sequence",
-                                   (case.steps, units), meaning, case)
+                                   (case.steps, units), meaning, case, nulls=True)
     if expected.get("steps") is not None:
         out["steps"] = _expected_steps(r, expected["steps"], case, state)
     if expected.get("gradients") is not None:
         out["gradients"] = backward_case.parse_expected_gradients(
-            r, expected["gradients"], case, _batched)
+            r, expected["gradients"], case, functools.partial(_batched, nulls=True))
     return out
 
 
 def _expected_steps(r, steps, case, state):
-    rows = case.cell.rows
+    rows = case.cell.written
     if not isinstance(steps, list):
         raise r.fail("expected.steps", f"is {describe(steps)}, expected a list of "
                      f"mappings such as {{t: 1, {rows[0]}: [...], h: [...]}}")
@@ -284,6 +308,6 @@ def _expected_steps(r, steps, case, state):
                          f"whole number from 1 to {case.steps}")
         if t in out:
             raise r.fail(f"{key}.t", f"repeats step {t}; give each step once")
-        out[t] = {q: _batched(r, step[q], f"{key}.{q}", (case.units,), state, case)
+        out[t] = {q: _batched(r, step[q], f"{key}.{q}", (case.units,), state, case, nulls=True)
                   for q in rows if step.get(q) is not None}
     return out

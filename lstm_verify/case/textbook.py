@@ -9,7 +9,8 @@ Concatenated form:
 
     g_t = act(Wcat_g · [h_{t-1}, x_t] + b_g)       Wcat_g [units, units + input_dim]
 
-so Wcat_g = [U_g | W_g].  Keras multiplies row vectors from the right (x · kernel),
+so Wcat_g = [U_g | W_g]; with ``concat: [x, h]`` (said by the author, never guessed)
+g_t = act(Wcat_g · [x_t, h_{t-1}] + b_g) and Wcat_g = [W_g | U_g].  Keras multiplies row vectors from the right (x · kernel),
 so each W_g enters kernel transposed: kernel[:, block g] = W_g^T, and likewise
 recurrent_kernel[:, block g] = U_g^T, bias[block g] = b_g, blocks in Keras's order.
 
@@ -39,6 +40,23 @@ def keys(cell, reset_after, concatenated):
     return tuple(matrices) + tuple(key for key, _, _ in bias_keys(cell, reset_after))
 
 
+CONCAT_ORDERS = (("h", "x"), ("x", "h"))
+
+
+def concat_order(r, weights, concatenated):
+    """The order of the concatenated form's [h; x] or [x; h], as the case says it."""
+    if "concat" not in weights:
+        return ("h", "x") if concatenated else None
+    order = weights["concat"]
+    if not concatenated:
+        raise r.fail("weights.concat", "is given, but the weights are not in the concatenated "
+                     "textbook form (Wcat_g); concat says the order of [h, x] in Wcat_g·[h, x]")
+    if not isinstance(order, list) or tuple(order) not in CONCAT_ORDERS:
+        raise r.fail("weights.concat", f"is {describe(order)}, expected [h, x] (Wcat_g·"
+                     "[h_{t-1}; x_t], the default) or [x, h] (Wcat_g·[x_t; h_{t-1}])")
+    return tuple(order)
+
+
 def is_textbook(weights):
     """True when the weights mapping uses any textbook key (W_i, U_i, b_i, Wcat_i, ...)."""
     return any(str(key).startswith(PREFIXES) for key in weights)
@@ -58,7 +76,8 @@ def textbook_form(r, weights, case, units_given, keras_keys):
         raise r.fail("weights", f"mixes the per-gate form ({', '.join(per_gate)}) with the "
                      f"concatenated form ({', '.join(concat)}); use one form per case")
     allowed = keys(cell, case.reset_after, bool(concat))
-    r.keys(weights, "weights", allowed)
+    case.concat = concat_order(r, weights, bool(concat))
+    r.keys(weights, "weights", allowed + (("concat",) if concat else ()))
     needed = [k for k in allowed if not k.startswith("b_") or case.use_bias]
     missing = [k for k in needed if k not in weights]
     if missing:
@@ -76,11 +95,16 @@ def textbook_form(r, weights, case, units_given, keras_keys):
     for g in cell.blocks:
         if concat:
             key = f"weights.Wcat_{g}"
+            x_first = case.concat == ("x", "h")
+            applied = "Wcat·[x_t, h_{t-1}]" if x_first else "Wcat·[h_{t-1}, x_t]"
             m = r.shaped(r.array(weights[f"Wcat_{g}"], key, (2,), "[units, units + input_dim]"),
                          key, (units, units + F),
                          f"[units, units + input_dim] = [{units}, {units} + {F}] "
-                         "(applied as Wcat·[h_{t-1}, x_t])")
-            U[g], W[g] = m[:, :units], m[:, units:]
+                         f"(applied as {applied})")
+            if x_first:
+                W[g], U[g] = m[:, :F], m[:, F:]
+            else:
+                U[g], W[g] = m[:, :units], m[:, units:]
         else:
             key = f"weights.W_{g}"
             W[g] = r.shaped(r.array(weights[f"W_{g}"], key, (2,), "[units, input_dim]"), key,
@@ -127,7 +151,8 @@ def packing_lines(case):
         lines.append(f"  {'gate' if n > 1 else 'block'} {g}: kernel[:, columns {span}] = "
                      f"W_{g}^T   recurrent_kernel[:, columns {span}] = U_{g}^T"
                      + (f"   {biases}" if case.use_bias else "")
-                     + f"   (Wcat_{g} = [U_{g} | W_{g}])")
+                     + (f"   (Wcat_{g} = [W_{g} | U_{g}])" if case.concat == ("x", "h")
+                        else f"   (Wcat_{g} = [U_{g} | W_{g}])"))
     for name, matrix in (("kernel", case.kernel), ("recurrent_kernel", case.recurrent_kernel),
                          ("bias", case.bias)):
         if matrix is not None:

@@ -110,6 +110,12 @@ class Cell:
             + self.title
 
     @property
+    def written(self):
+        """What an author may write for a step, in the order a step computes it: the
+        pre-activations, then the rows with the extras (the LSTM's act_c) before h."""
+        return self.pre_activations + self.rows[:-1] + self.extras + self.rows[-1:]
+
+    @property
     def quantities(self):
         """Every per-step quantity of a trace."""
         return self.pre_activations + self.rows + self.extras
@@ -122,6 +128,12 @@ class Cell:
 
     def symbol(self, quantity):
         return self.symbols.get(quantity, quantity)
+
+
+def factor(fmt, value):
+    """A number as a factor of a product: a negative one in parentheses, 0.5·(-0.3)."""
+    text = fmt(value)
+    return f"({text})" if text.startswith("-") else text
 
 
 def affine_text(case, s, block_index, u, fmt, recurrent_bias=False):

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .cell import Cell, Gate, Mistake, affine_text
+from .cell import Cell, Gate, Mistake, affine_text, factor
 from .teaching import (Backward, BackwardLine, Bias, Diagram, Dot, OneMinus, Product, Q, Sum,
                        Teaching, Update)
 
@@ -133,11 +133,11 @@ def pre_activation_text(name, s, u, case, fmt):
 
 
 def state_text(name, label, s, u, case, fmt):
-    """h[u] = z[u]·h_prev[u] + (1 − z[u])·h~[u] = …"""
+    """h[u] = z[u]·h_prev[u] + (1 − z[u])·h̃[u] = …"""
     z = s["z"][u]
-    return (f"{label}[{u}] = z[{u}]·h_prev[{u}] + (1 − z[{u}])·h~[{u}] = {fmt(z)}·"
-            f"{fmt(s['h_prev'][u])} + {fmt(1 - z)}·{fmt(s['h_tilde'][u])} = "
-            f"{fmt(s['h'][u])}")
+    return (f"{label}[{u}] = z[{u}]·h_prev[{u}] + (1 − z[{u}])·h̃[{u}] = {factor(fmt, z)}·"
+            f"{factor(fmt, s['h_prev'][u])} + {factor(fmt, 1 - z)}·"
+            f"{factor(fmt, s['h_tilde'][u])} = {fmt(s['h'][u])}")
 
 
 # ------------------------------------------------------------------ the GRU's own mistakes

@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 
 from .. import activations
-from .cell import Cell, Gate, Mistake, affine_text
+from .cell import Cell, Gate, Mistake, affine_text, factor
 from .teaching import (Act, Backward, BackwardLine, Bias, Diagram, Dot, Product, Q, Sum,
                        Teaching, Update)
 
@@ -75,17 +75,18 @@ def pre_activation_text(name, s, u, case, fmt):
 
 
 def state_text(name, label, s, u, case, fmt):
-    """c[u] = f[u]·c_prev[u] + i[u]·c~[u] = …, or h[u] = o[u]·tanh(c[u]) = …"""
+    """c[u] = f[u]·c_prev[u] + i[u]·c̃[u] = …, or h[u] = o[u]·tanh(c[u]) = …"""
     if name == "c":
-        return (f"c[{u}] = f[{u}]·c_prev[{u}] + i[{u}]·c~[{u}] = {fmt(s['f'][u])}·"
-                f"{fmt(s['c_prev'][u])} + {fmt(s['i'][u])}·{fmt(s['c_tilde'][u])} = "
+        f, c_prev, i, c_tilde = (factor(fmt, s[q][u]) for q in ("f", "c_prev", "i", "c_tilde"))
+        return (f"c[{u}] = f[{u}]·c_prev[{u}] + i[{u}]·c̃[{u}] = {f}·{c_prev} + {i}·{c_tilde} = "
                 f"{fmt(s['c'][u])}")
     c, act = s["c"][u], case.activation or "linear"
     if act == "linear":
-        symbolic, applied = f"c[{u}]", fmt(c)
+        symbolic, applied = f"c[{u}]", factor(fmt, c)
     else:
         symbolic, applied = f"{act}(c[{u}])", f"{act}({fmt(c)})"
-    return f"{label}[{u}] = o[{u}]·{symbolic} = {fmt(s['o'][u])}·{applied} = {fmt(s['h'][u])}"
+    return (f"{label}[{u}] = o[{u}]·{symbolic} = {factor(fmt, s['o'][u])}·{applied} = "
+            f"{fmt(s['h'][u])}")
 
 
 # ------------------------------------------------------------------ the LSTM's own mistakes
@@ -99,6 +100,35 @@ def _without_output_gate(x_t, prev, a):
     values = step(x_t, prev, a)
     values["h"] = values["act_c"]
     return values
+
+
+def _with_cell_state(values, c, a):
+    """The step's values with another cell state, and h = o·act(c) from it."""
+    c = a.keep(c)
+    act_c = a.keep(a.cell_activation(c))
+    return {**values, "c": c, "act_c": act_c, "h": a.keep(values["o"] * act_c)}
+
+
+def _forget_term_dropped(x_t, prev, a):
+    values = step(x_t, prev, a)
+    return _with_cell_state(values, values["i"] * values["c_tilde"], a)
+
+
+def _coupled_gates(x_t, prev, a):
+    values = step(x_t, prev, a)
+    f = values["f"]
+    return _with_cell_state(values, f * prev["c"] + (1 - f) * values["c_tilde"], a)
+
+
+def _bias_after_activation(x_t, prev, a):
+    """act(x·W + h·U) + b for each gate: the bias added to the gate, not to z."""
+    values = step(x_t, prev, replace(a, bias=np.zeros_like(a.bias)))
+    b_i, b_f, b_c, b_o = np.split(a.bias, 4, axis=-1)
+    gates = dict(i=values["i"] + b_i, f=values["f"] + b_f, c_tilde=values["c_tilde"] + b_c,
+                 o=values["o"] + b_o)
+    values = {**values, **{name: a.keep(g) for name, g in gates.items()}}
+    return _with_cell_state(values, values["f"] * prev["c"] + values["i"] * values["c_tilde"],
+                            a)
 
 
 def _feeding_c(x_t, prev, a):
@@ -144,6 +174,18 @@ def mistakes(case):
     yield Mistake("output-gate-ignored", f"h = {act}",
                   f"the output gate left out: h = {act} instead of h = o·{act}",
                   step=_without_output_gate)
+    if case.steps > 1 or np.any(case.c0):
+        yield Mistake("forget-term-dropped", "c = i·c~",
+                      "the forget term left out: c = i·c~ instead of c = f·c_prev + i·c~",
+                      step=_forget_term_dropped)
+    yield Mistake("coupled-gates", "c = f·c_prev + (1 − f)·c~",
+                  "the input gate coupled to the forget gate: c = f·c_prev + (1 − f)·c~ "
+                  "(a peephole/CIFG variant) instead of c = f·c_prev + i·c~",
+                  step=_coupled_gates)
+    if case.use_bias and np.any(case.bias):
+        yield Mistake("bias-after-activation", "g = act(x·W + h·U) + b",
+                      "the bias added after the activation: g = act(x·W + h·U) + b instead "
+                      "of g = act(x·W + h·U + b)", step=_bias_after_activation)
     text = "h and c swapped (return_state gives output, h, c in that order)"
     yield Mistake("h-c-swapped", text, text, relabel=swap_h_c)
     if case.steps > 1 or np.any(case.c0 != case.h0):

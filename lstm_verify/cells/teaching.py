@@ -148,16 +148,24 @@ def options_text(case):
     return ", ".join(parts)
 
 
+def book_form(case):
+    """True when the case wrote its weights as a textbook does (W_g [units, input_dim],
+    applied as W_g·x): then W_g is the case's own matrix, shown as the book writes it."""
+    return case.weight_form in ("per-gate", "concatenated")
+
+
 def symbolic(expr, case, block=None, show_linear=True):
     """The expression in symbols; ``block`` names the weight block (or "g" for any).
-    With ``show_linear`` false, a linear activation is left out: h = o·c."""
+    With ``show_linear`` false, a linear activation is left out: h = o·c.  A textbook
+    case keeps the book's order, W_g·x; a Keras-form case x·W_g (W_g a kernel block)."""
     def text(e, inside=False):
         if isinstance(e, Q):
             return symbol(case.cell, e.name)
         if isinstance(e, Dot):
             vector = "·".join(e.vector)
             vector = f"({vector})" if len(e.vector) > 1 else vector
-            dot = f"{vector}·{'W' if e.weights == 'kernel' else 'U'}_{block}"
+            matrix = f"{'W' if e.weights == 'kernel' else 'U'}_{block}"
+            dot = f"{matrix}·{vector}" if book_form(case) else f"{vector}·{matrix}"
             return f"({dot})" if inside else dot
         if isinstance(e, Bias):
             return f"b_{block}" + ("" if e.row is None else (",in", ",rec")[e.row])

@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import activations
 from ..cells import Mistake
+from ..cells.teaching import book_form
 from ..compare import expected_arrays
 from .symmetry import orders, order_text, read_blocks_as
 
@@ -36,14 +37,14 @@ def _named(name):
 
 def input_order(trace):
     """Steps and sequence listed by input time rather than processing order."""
-    per_step = {k: trace.steps[k][::-1] for k in trace.cell.rows}
+    per_step = {k: trace.steps[k][::-1] for k in trace.cell.written}
     return trace.replace(sequence=trace.sequence[:, ::-1], **per_step)
 
 
 def written_decimals(case):
     """The fewest decimals that write every author number exactly, or None if over 6."""
-    return fewest_decimals(np.concatenate(
-        [arr.ravel() for _, _, arr in expected_arrays(case)] + [[]]))
+    values = np.concatenate([arr.ravel() for _, _, arr in expected_arrays(case)] + [[]])
+    return fewest_decimals(values[~np.isnan(values)])     # null: not stated
 
 
 def fewest_decimals(values):
@@ -138,16 +139,49 @@ def _transposed_mistakes(case):
     if units == 1:
         return
     which = "gate blocks" if n > 1 else "matrix"
+    # a textbook case is told in its own symbols: U_g, not a block of recurrent_kernel
+    texts = ({"U": "U_g used transposed (U_g^T·h_prev in place of U_g·h_prev)",
+              "W": "W_g used transposed (W_g^T·x in place of W_g·x)",
+              "both": "W_g and U_g used transposed"}
+             if book_form(case) else
+             {"U": f"recurrent_kernel's units x units {which} used transposed",
+              "W": f"kernel's units x units {which} used transposed",
+              "both": f"kernel's and recurrent_kernel's {which} used transposed"})
     rk = _transposed_blocks(case.recurrent_kernel, n)
-    text = f"recurrent_kernel's units x units {which} used transposed"
+    text = texts["U"]
     yield Mistake("kernel-transposed", text, text, case=replace(case, recurrent_kernel=rk))
     if case.input_dim == units:
         kernel = _transposed_blocks(case.kernel, n)
-        text = f"kernel's units x units {which} used transposed"
+        text = texts["W"]
         yield Mistake("kernel-transposed", text, text, case=replace(case, kernel=kernel))
-        text = f"kernel's and recurrent_kernel's {which} used transposed"
+        text = texts["both"]
         yield Mistake("kernel-transposed", text, text,
                       case=replace(case, kernel=kernel, recurrent_kernel=rk))
+
+
+def _concat_order_mistakes(case):
+    """Wcat_g·[x; h] read as Wcat_g·[h; x] (or the other way): the matrix the author
+    wrote, split at the wrong column."""
+    if case.concat is None:
+        return
+    units, F, n = case.units, case.input_dim, len(case.cell.blocks)
+    W = np.split(case.kernel.T, n)             # W_g (units, F) per block
+    U = np.split(case.recurrent_kernel.T, n)   # U_g (units, units)
+    x_first = case.concat == ("x", "h")
+    kernel, recurrent = [], []
+    for W_g, U_g in zip(W, U):
+        wcat = np.hstack([W_g, U_g] if x_first else [U_g, W_g])
+        # read in the other order: the first columns taken for the other vector
+        U_read, W_read = (wcat[:, :units], wcat[:, units:]) if x_first \
+            else (wcat[:, F:], wcat[:, :F])
+        kernel.append(W_read.T)
+        recurrent.append(U_read.T)
+    written, read = ("[x; h]", "[h; x]") if x_first else ("[h; x]", "[x; h]")
+    text = (f"Wcat_g·{written} read as Wcat_g·{read}: each Wcat_g split at the wrong column "
+            "(concat order)")
+    yield Mistake("concat-order", f"{written} read as {read}", text,
+                  case=replace(case, kernel=np.hstack(kernel),
+                               recurrent_kernel=np.hstack(recurrent)))
 
 
 def _order_mistakes(case):
@@ -183,8 +217,9 @@ def _rounding_mistakes(case):
     yield Mistake("rounding", f"{d} decimals (intermediates rounded and carried forward)",
                   text, arithmetic=lambda a: replace(a, keep=lambda v: np.round(v, d)),
                   slack=half_unit)
-    text = (f"the author's numbers are the reference's rounded to {d} decimals: the case "
-            "tolerance is tighter than the decimals written")
+    text = (f"the author's numbers all agree with the reference at the {d} decimals they "
+            f"were written with, but the case tolerance is tighter: add the line "
+            f"`tolerance: {{decimals: {d}}}` to the case")
     yield Mistake("rounding", f"{d} decimals (only the written values)", text,
                   slack=half_unit)
 
@@ -199,5 +234,6 @@ def hypotheses(case):
     yield from case.cell.mistakes(case)
     yield from _bias_mistakes(case)
     yield from _transposed_mistakes(case)
+    yield from _concat_order_mistakes(case)
     yield from _order_mistakes(case)
     yield from _rounding_mistakes(case)

@@ -9,7 +9,7 @@ by the thresholds below, and the walkthrough says what it left out.  Plain text;
 TensorFlow.
 """
 
-from ..cells.teaching import (Act, Bias, Dot, OneMinus, Product, Q, Sum, activated,
+from ..cells.teaching import (Act, Bias, Dot, OneMinus, Product, Q, Sum, activated, book_form,
                              activation_name, column, equation_lines, evaluate,
                              has_linear_activation, left_vector, options_text, parts,
                              symbolic, two_bias_rows)
@@ -57,6 +57,9 @@ def walkthrough(case, precision=4):
 
 
 def _weights_note(case):
+    if book_form(case):
+        return ("W_g [units, input_dim], U_g [units, units], b_g as the case writes them "
+                "(the book's form, applied as W_g·x)")
     if len(case.cell.blocks) == 1:
         g = case.cell.blocks[0]
         return f"W_{g}, U_{g}, b_{g} are kernel, recurrent_kernel, bias"

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from .. import activations
 from . import safe_text
-from ..cells.teaching import (activated, equation_lines, options_text, symbol, symbolic,
-                             two_bias_rows)
+from ..cells.teaching import (activated, book_form, equation_lines, options_text, symbol,
+                             symbolic, two_bias_rows)
 from .exact import numbers
 
 
@@ -120,6 +120,11 @@ def equations(case):
 
 def _weights_paragraph(case):
     blocks, pre = case.cell.blocks, case.cell.teaching.pre_activation
+    if book_form(case):
+        return ("W_g [units, input_dim], U_g [units, units] and b_g are the case's own, as "
+                f"the book writes them, so z_g = {symbolic(pre(blocks[0], case), case, 'g')}; "
+                "in the tables below, column u, row W_g[u, r] is the weight of unit u on "
+                "x[r].")
     if len(blocks) == 1:
         g = blocks[0]
         return (f"W_{g}, U_{g} and b_{g} are Keras's kernel, recurrent_kernel and bias "
@@ -160,11 +165,14 @@ def _weights_table(case, num, g, units):
     cols = [case.cell.blocks.index(g) * case.units + u for u in units]
     gate = next(gate for gate in activated(case.cell) if gate.block == g)
     title = gate.title + ("" if gate.symbol == g else f" {gate.symbol}")
-    rows = [[f"W_{g} row {r} (x[{r}])"] + [num.fmt(v) for v in num.kernel[r, cols]]
+    # Keras's kernel row r, column u is the book's W_g[u, r]: the same number, named as
+    # the case wrote it
+    w_row, u_row = (("W_{}[u, {}]", "U_{}[u, {}]") if book_form(case)
+                    else ("W_{} row {}", "U_{} row {}"))
+    rows = [[f"{w_row.format(g, r)} (x[{r}])"] + [num.fmt(v) for v in num.kernel[r, cols]]
             for r in range(case.input_dim)]
-    rows += [[f"U_{g} row {r} (h_prev[{r}])"] + [num.fmt(v)
-                                                  for v in num.recurrent_kernel[r, cols]]
-             for r in range(case.units)]
+    rows += [[f"{u_row.format(g, r)} (h_prev[{r}])"]
+             + [num.fmt(v) for v in num.recurrent_kernel[r, cols]] for r in range(case.units)]
     biases = []
     if two_bias_rows(case):
         biases = [(f"b_{g},in", num.bias[0, cols]), (f"b_{g},rec", num.bias[1, cols])]

@@ -30,13 +30,16 @@ def _cell(result, q, t, b, u, mismatched):
 
 
 def _author_value(case, q, t, b, u):
+    """The author's number there, or None where they wrote none (or null)."""
     expected = case.expected
     if t is None:
-        return expected[q][b, u] if q in expected else None
-    if q == "sequence":
-        return expected["sequence"][b, t - 1, u] if "sequence" in expected else None
-    step = expected.get("steps", {}).get(t, {})
-    return step[q][b, u] if q in step else None
+        value = expected[q][b, u] if q in expected else None
+    elif q == "sequence":
+        value = expected["sequence"][b, t - 1, u] if "sequence" in expected else None
+    else:
+        step = expected.get("steps", {}).get(t, {})
+        value = step[q][b, u] if q in step else None
+    return None if value is None or math.isnan(value) else value
 
 
 def label(cell, quantity):
@@ -100,16 +103,7 @@ def render(console, result, all_steps=False):
                                  mismatched))
         if case.units > MAX_UNITS_SHOWN:
             console.print(f"[dim]units {MAX_UNITS_SHOWN}..{case.units - 1} not shown[/]")
-    for m in result.mismatches[:20]:
-        source = "author" if m.between == "expected-reference" else "Keras"
-        other = m.expected if source == "author" else m.keras
-        console.print(f"  [red]✗[/] {describe_position(m)}: {source} {fmt(other)}, "
-                      f"reference {fmt(m.reference)}"
-                      + ("" if m.keras is None else f", Keras {fmt(m.keras)}"))
-        if m.why:
-            console.print(f"    [cyan]{m.why}[/]")
-    if len(result.mismatches) > 20:
-        console.print(f"  ... and {len(result.mismatches) - 20} more (see --json)")
+    _render_mismatches(console, result)
     if result.gradients is not None:
         from . import report_backward
         report_backward.render(console, result)
@@ -120,6 +114,30 @@ def render(console, result, all_steps=False):
         console.print(f"[red]{escape(result.error)}[/]", soft_wrap=True)
     console.print(f"[{style}]{word}[/]: {escape(result.verdict or result.error)}",
                   soft_wrap=True)
+
+
+def _render_mismatches(console, result):
+    """Each slip with its arithmetic; the author's numbers that only follow from an earlier
+    slip (right given their own numbers) grouped in one line after them."""
+    own = [m for m in result.mismatches if not m.consequence]
+    following = [m for m in result.mismatches if m.consequence]
+    for m in own[:20]:
+        source = "author" if m.between == "expected-reference" else "Keras"
+        other = m.expected if source == "author" else m.keras
+        where = describe_position(m, result.case.batch)
+        console.print(f"  [red]✗[/] {where}: {source} {fmt(other)}, "
+                      f"reference {fmt(m.reference)}"
+                      + ("" if m.keras is None else f", Keras {fmt(m.keras)}"))
+        if m.why:
+            console.print(f"    [cyan]{m.why}[/]")
+    if len(own) > 20:
+        console.print(f"  ... and {len(own) - 20} more (see --json)")
+    if following:
+        shown = ", ".join(describe_position(m, result.case.batch) for m in following[:8])
+        more = f" and {len(following) - 8} more" if len(following) > 8 else ""
+        console.print(f"  [yellow]↳[/] {len(following)} consequence"
+                      f"{'s' if len(following) > 1 else ''}, right given the author's own "
+                      f"earlier numbers (they differ only because those do): {shown}{more}")
 
 
 ENGINE_MARK = {"pass": "[green]✓ agrees[/]", "fail": "[red]✗ disagrees[/]",
@@ -150,7 +168,8 @@ def _render_explanation(console, result):
     explanation = result.explanation
     if explanation is not None and explanation.first is not None:
         m = explanation.first
-        console.print(f"  first divergence: {describe_position(m)}: author {fmt(m.expected)}, "
+        console.print(f"  first divergence: {describe_position(m, result.case.batch)}: author "
+                      f"{fmt(m.expected)}, "
                       f"reference {fmt(m.reference)}")
         for d in explanation.diagnoses:
             console.print(f"  [yellow]diagnosis:[/] {escape(d.text)} ({d.id}); recomputed "
@@ -195,7 +214,8 @@ def result_json(result):
                          "expected_vs_reference": _number(result.expected_vs_reference)},
         "mismatches": [{"quantity": m.quantity, "t": m.t, "batch": m.batch, "unit": m.unit,
                         "expected": _number(m.expected), "reference": _number(m.reference),
-                        "keras": _number(m.keras), "between": m.between}
+                        "keras": _number(m.keras), "between": m.between,
+                        "consequence": m.consequence}
                        for m in result.mismatches],
         "diagnoses": [{"id": d.id, "detail": d.detail} for d in result.diagnoses],
         "first_divergence": _position_json(result.explanation),

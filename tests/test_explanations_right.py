@@ -1,0 +1,227 @@
+"""Issue 12, section 1: explanations that are never wrong.
+
+Each author number here is written by hand (or as the reference's value plus a slip), so
+a wrong arithmetic line, a wrong consequence or a missed diagnosis fails with a number.
+"""
+
+import numpy as np
+import pytest
+
+from lstm_verify import forward
+from lstm_verify.arithmetic import fmt
+from lstm_verify.case import parse_case
+from lstm_verify.compare import compare, explain_value
+
+N_BLOCKS = {"lstm": 4, "gru": 3, "simple_rnn": 1}
+GATES = {"lstm": ("i", "f", "c_tilde", "o"), "gru": ("z", "r", "h_tilde"), "simple_rnn": ()}
+ACTIVATIONS = ("sigmoid", "tanh", "hard_sigmoid", "relu", None)
+
+
+def small_case(cell, activation="tanh", recurrent_activation="sigmoid", expected=None):
+    """One unit, one feature, two steps; weights in tenths so every gate is distinct."""
+    n = N_BLOCKS[cell]
+    data = {"cell": cell, "units": 1, "activation": activation,
+            "inputs": [[0.5], [-0.3]],
+            "weights": {"kernel": [[0.1 * (k + 1) for k in range(n)]],
+                        "recurrent_kernel": [[0.2 - 0.1 * k for k in range(n)]],
+                        "bias": ([[0.1] * n, [0.2] * n] if cell == "gru" else [0.1] * n)}}
+    if cell != "simple_rnn":
+        data["recurrent_activation"] = recurrent_activation
+    if expected:
+        data["expected"] = expected
+    return parse_case(data, f"{cell}.yaml")
+
+
+def why_of(case, quantity, t=1):
+    mismatches, _, _ = compare(case, forward.run(case))
+    m = next(m for m in mismatches if m.quantity == quantity and m.t == t)
+    return explain_value(case, forward.run(case), m), m
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_the_authors_value_sits_on_the_gate_it_was_written_for(cell, activation):
+    for gate in GATES[cell]:
+        plain = small_case(cell, activation, activation)
+        value = float(forward.run(plain).steps[gate][0, 0, 0])
+        case = small_case(cell, activation, activation,
+                          {"steps": [{"t": 1, gate: [value + 0.25]}]})
+        why, m = why_of(case, gate)
+        head, pre_activation = why.split("; ")
+        # the gate's line ends with its own value and then the author's, never the z line
+        assert head.endswith(f"= {fmt(value)}, not {fmt(value + 0.25)}") \
+            or head.endswith(f"= {fmt(value)} (linear), not {fmt(value + 0.25)}"), why
+        assert pre_activation.startswith("z_") and "not" not in pre_activation, why
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "simple_rnn"])
+def test_a_wrong_state_ends_with_the_authors_value(cell):
+    plain = small_case(cell)
+    h = float(forward.run(plain).steps["h"][0, 0, 0])
+    why, _ = why_of(small_case(cell, expected={"steps": [{"t": 1, "h": [h + 0.5]}]}), "h")
+    own = why.split("; ")[0]    # a SimpleRNN's z_h line follows, without the author's value
+    assert own.startswith("h[0] = ") and own.endswith(f"= {fmt(h)}, not {fmt(h + 0.5)}"), why
+    assert why.count("not") == 1
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "simple_rnn"])
+def test_pre_activations_can_be_written_and_are_checked(cell):
+    plain = forward.run(small_case(cell))
+    for z in {"lstm": ("z_i", "z_f", "z_c", "z_o"), "gru": ("z_z", "z_r", "z_h"),
+              "simple_rnn": ("z_h",)}[cell]:
+        right = float(plain.steps[z][1, 0, 0])
+        good = small_case(cell, expected={"steps": [{"t": 2, z: [round(right, 6)]}]})
+        assert compare(good, forward.run(good))[0] == []
+        bad = small_case(cell, expected={"steps": [{"t": 2, z: [right + 1]}]})
+        why, m = why_of(bad, z, t=2)
+        assert (m.quantity, m.t, m.expected) == (z, 2, right + 1)
+        assert why.startswith(f"{z}[0] = x·W") and why.endswith(
+            f"= {fmt(right)}, not {fmt(right + 1)}")
+
+
+def test_act_c_is_the_activation_of_c_before_the_output_gate():
+    plain = forward.run(small_case("lstm"))
+    c = float(plain.steps["c"][0, 0, 0])
+    good = small_case("lstm", expected={"steps": [{"t": 1, "act_c": [float(np.tanh(c))]}]})
+    assert compare(good, forward.run(good))[0] == []
+    bad = small_case("lstm", expected={"steps": [{"t": 1, "act_c": [c]}]})   # tanh forgotten
+    why, _ = why_of(bad, "act_c")
+    assert why == f"act_c[0] = tanh(c[0]) = tanh({fmt(c)}) = {fmt(np.tanh(c))}, not {fmt(c)}"
+
+
+def one_slip_case(path):
+    """Three LSTM steps by hand with one slip: at step 2 the forget term f·c_prev is left
+    out (c = i·c̃); every later number is computed correctly from the author's own."""
+    def sigmoid(z):
+        return 1 / (1 + np.exp(-z))
+    x = [[0.5], [1.0], [-0.5]]
+    W, U = np.array([[0.5, 0.4, 0.3, 0.2]]), np.array([[0.1, 0.2, 0.3, 0.4]])
+    b = np.array([0.1, 0.2, 0.0, 0.1])
+    h, c, steps = np.zeros(1), np.zeros(1), []
+    for t, x_t in enumerate(x, 1):
+        z = np.array(x_t) @ W + h @ U + b
+        i, f, c_tilde, o = sigmoid(z[0:1]), sigmoid(z[1:2]), np.tanh(z[2:3]), sigmoid(z[3:4])
+        c = i * c_tilde if t == 2 else f * c + i * c_tilde
+        h = o * np.tanh(c)
+        steps.append({"t": t, **{q: [round(float(v[0]), 6)] for q, v in
+                                 dict(i=i, f=f, c_tilde=c_tilde, o=o, c=c, h=h).items()}})
+    import yaml
+    path.write_text(yaml.safe_dump({
+        "units": 1, "inputs": x,
+        "weights": {"kernel": W.tolist(), "recurrent_kernel": U.tolist(), "bias": b.tolist()},
+        "tolerance": {"atol": 1.0e-6},
+        "expected": {"steps": steps, "h": steps[-1]["h"], "c": steps[-1]["c"]}}))
+    return path
+
+
+def test_one_slip_reads_as_one_slip_with_its_consequences_grouped(tmp_path):
+    import json
+    from conftest import run_cli
+    path = one_slip_case(tmp_path / "one-slip.yaml")
+    done = run_cli("verify", "--json", path)
+    mismatches = json.loads(done.stdout)["cases"][0]["mismatches"]
+    own = [(m["quantity"], m["t"]) for m in mismatches if not m["consequence"]]
+    following = [(m["quantity"], m["t"]) for m in mismatches if m["consequence"]]
+    assert own == [("c", 2)]
+    assert following == [("h", 2), ("i", 3), ("f", 3), ("c_tilde", 3), ("o", 3), ("c", 3),
+                         ("h", 3), ("h", None), ("c", None)]
+    text = run_cli("verify", path, "--all-steps").stdout
+    assert text.count("  ✗ ") == 1   # one line per slip, none per consequence
+    assert "✗ c[0] at step 2: author 0.196876, reference 0.253458" in text
+    assert "9 consequences, right given the author's own" in " ".join(text.split())
+    assert "9 of them follow from the author's own earlier numbers, 1 is wrong on its own " \
+           "terms" in " ".join(text.split())
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "simple_rnn"])
+def test_numbers_right_given_the_authors_own_earlier_ones_are_consequences(cell):
+    """h at step 1 written 0.5 too high; step 2 computed from that h (a one-step run
+    starting from it), so only h at step 1 is a slip of its own."""
+    base = small_case(cell)
+    one = forward.run(base)
+    wrong_h1 = one.steps["h"][0] + 0.5
+    start = {s: (wrong_h1 if s == "h" else one.steps[s][0]).tolist() for s in base.cell.states}
+    rest = parse_case({"cell": cell, "units": 1, "activation": "tanh",
+                       **({} if cell == "simple_rnn" else {"recurrent_activation": "sigmoid"}),
+                       "inputs": [[-0.3]], "initial_state": start,
+                       "weights": {"kernel": base.kernel.tolist(),
+                                   "recurrent_kernel": base.recurrent_kernel.tolist(),
+                                   "bias": base.bias.tolist()}}, "rest.yaml")
+    step2 = forward.run(rest)
+    written = base.cell.written
+    case = small_case(cell, expected={"steps": [
+        {"t": 1, "h": wrong_h1[0].tolist()},
+        {"t": 2, **{q: step2.steps[q][0, 0].tolist() for q in written}}]})
+    from lstm_verify.compare import judge
+    result = judge(case, forward.run(case), forward.run(case))   # Keras: see the CLI test
+    own = [(m.quantity, m.t) for m in result.mismatches if not m.consequence]
+    assert own == [("h", 1)]
+    assert {m.quantity for m in result.mismatches if m.consequence} <= set(written)
+    assert len(result.mismatches) > 1
+
+
+def by_hand(rule):
+    """Two LSTM steps written out in numpy with the cell-state rule (or gate rule) an
+    author used: the numbers of a diagnosis test, made without the diagnosis's code."""
+    def sigmoid(z):
+        return 1 / (1 + np.exp(-z))
+    x = [[0.5, -0.2], [1.0, 0.3]]
+    W = np.array([[0.5, 0.4, 0.3, 0.2, -0.1, 0.6, 0.2, -0.3],
+                  [0.1, -0.2, 0.4, 0.5, 0.3, -0.4, 0.1, 0.2]])
+    U = np.array([[0.1, 0.2, 0.3, 0.4, -0.2, 0.1, 0.5, 0.3],
+                  [-0.3, 0.2, 0.1, 0.2, 0.4, -0.1, 0.2, 0.1]])
+    b = np.array([0.1, 0.2, 0.0, 0.1, 0.3, -0.2, 0.1, 0.4])
+    h, c, steps = np.zeros(2), np.zeros(2), []
+    for t, x_t in enumerate(x, 1):
+        if rule == "bias-after-activation":
+            z = np.array(x_t) @ W + h @ U
+            i, f = sigmoid(z[0:2]) + b[0:2], sigmoid(z[2:4]) + b[2:4]
+            c_tilde, o = np.tanh(z[4:6]) + b[4:6], sigmoid(z[6:8]) + b[6:8]
+        else:
+            z = np.array(x_t) @ W + h @ U + b
+            i, f, c_tilde, o = sigmoid(z[0:2]), sigmoid(z[2:4]), np.tanh(z[4:6]), sigmoid(z[6:8])
+        c = {"forget-term-dropped": i * c_tilde,
+             "coupled-gates": f * c + (1 - f) * c_tilde}.get(rule, f * c + i * c_tilde)
+        h = o * np.tanh(c)
+        steps.append({"t": t, **{q: v.tolist() for q, v in
+                                 dict(i=i, f=f, c_tilde=c_tilde, o=o, c=c, h=h).items()}})
+    return parse_case({"units": 2, "inputs": x,
+                       "weights": {"kernel": W.tolist(), "recurrent_kernel": U.tolist(),
+                                   "bias": b.tolist()},
+                       "expected": {"steps": steps, "h": h.tolist(), "c": c.tolist()}},
+                      f"{rule}.yaml")
+
+
+@pytest.mark.parametrize("rule", ["forget-term-dropped", "coupled-gates",
+                                  "bias-after-activation"])
+def test_the_new_lstm_diagnoses_reproduce_a_hand_calculation(rule):
+    from lstm_verify import diagnose
+    case = by_hand(rule)
+    author = [m for m in compare(case, forward.run(case))[0]]
+    assert author
+    found = [d.id for d in diagnose.explain_mismatches(case, author).diagnoses]
+    assert found == [rule]
+
+
+def test_notation_negatives_in_parentheses_and_the_books_tilde():
+    # linear LSTM, one unit: x = -1, kernel 1 everywhere: every gate -1, c = (-1)(0) + (-1)(-1)
+    data = {"units": 1, "activation": None, "recurrent_activation": None, "inputs": [[-1]],
+            "weights": {"kernel": [[1, 1, 1, 1]], "recurrent_kernel": [[0, 0, 0, 0]],
+                        "bias": [0, 0, 0, 0]},
+            "expected": {"steps": [{"t": 1, "c_tilde": [2], "c": [2], "h": [2]}]}}
+    case = parse_case(data, "negatives.yaml")
+    why = {m.quantity: explain_value(case, forward.run(case), m)
+           for m in compare(case, forward.run(case))[0]}
+    assert why["c"] == "c[0] = f[0]·c_prev[0] + i[0]·c̃[0] = (-1)·0 + (-1)·(-1) = 1, not 2"
+    assert why["h"] == "h[0] = o[0]·c[0] = (-1)·1 = -1, not 2"
+    assert why["c_tilde"].startswith("c̃[0] = z_c[0] = -1 (linear), not 2; ")
+    gru = small_case("gru", expected={"steps": [{"t": 1, "h": [5]}]})
+    line = explain_value(gru, forward.run(gru), compare(gru, forward.run(gru))[0][0])
+    assert "(1 − z[0])·h̃[0] = " in line
+
+
+def test_a_known_mistake_is_not_announced_twice():
+    from conftest import run_cli
+    out = " ".join(run_cli("verify", "cases/mistake-forget-bias.yaml").stdout.split())
+    assert "KNOWN MISTAKE: confirmed: forget bias +1" in out
+    assert "known mistake, confirmed" not in out and ", batch 0" not in out
