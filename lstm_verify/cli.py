@@ -57,7 +57,11 @@ def cmd_verify(args):
         for result in verify_files(files, verbose=args.verbose, max_values=args.max_values):
             results.append(engines.check(result))
             advance(result.name)
-            if not args.json:
+            if args.json:
+                continue
+            if args.quiet or (args.failures and result.status in ("pass", "known-mistake")):
+                report.render_line(console, result)
+            else:
                 report.render(console, result, all_steps=args.all_steps)
     engines.close()
     if args.json:
@@ -327,6 +331,12 @@ def build_parser():
     verify = add("verify", cmd_verify)
     verify.add_argument("paths", nargs="+", metavar="PATH", help="case files or folders")
     verify.add_argument("--json", action="store_true", help="print a machine-readable report")
+    brevity = verify.add_mutually_exclusive_group()
+    brevity.add_argument("--quiet", action="store_true",
+                         help="one line per case: status, file and verdict")
+    brevity.add_argument("--failures", action="store_true",
+                         help="tables only for the cases that did not pass; one line for "
+                              "the others")
     verify.add_argument("--all-steps", action="store_true",
                         help="show every step's table, even for long cases")
     verify.add_argument("--verbose", action="store_true",
