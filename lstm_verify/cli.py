@@ -140,7 +140,7 @@ def cmd_record(args):
     Example: lstm-verify record cases/my-case.yaml --steps
     """
     from .authoring import record
-    record(args.path, steps=args.steps, force=args.force)
+    record(args.path, steps=args.steps, force=args.force, tell=lambda line: print(visible(line)))
     print(visible(f"recorded expected values in {args.path}"))
     return EXIT_OK
 
@@ -388,7 +388,8 @@ def build_parser():
     rec.add_argument("path", metavar="PATH", help="a case file")
     rec.add_argument("--steps", action="store_true", help="also record every step's gates")
     rec.add_argument("--force", action="store_true",
-                     help="record even over a known_mistake case's wrong answer")
+                     help="record even over a known_mistake case's wrong answer, or over "
+                          "hand-written numbers that differ from the reference's")
 
     pack = add("pack", cmd_pack)
     pack.add_argument("path", metavar="PATH", help="a case file")
