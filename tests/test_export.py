@@ -176,7 +176,7 @@ def test_heat_colours_run_from_blue_through_white_to_red():
     assert heat_colour(1, 1) == "rgb(178, 24, 43)" == heat_colour(5, 1)
     assert heat_colour(-2, 2) == "rgb(33, 102, 172)"
     assert heat_colour(0.5, 1) == "rgb(216, 140, 149)"
-    assert text_colour(0.9, 1) == "#ffffff" and text_colour(0.2, 1) == "#111111"
+    assert text_colour(0.9, 1) == "#ffffff" and text_colour(0.2, 1) == "#000000"
 
 
 # --- the page in a real browser -------------------------------------------------------
@@ -498,3 +498,38 @@ def test_with_keras_runs_each_cells_own_layer(write_case, tmp_path, variant):
     if variant == "gru, reset_after false":
         final = gru_steps("false")[-1]["h"]
     assert keras_final[1:] == [["h (Keras)"] + [dec(v, 6) for v in final]]
+
+
+def _rgb(css):
+    return tuple(int(float(v)) for v in css[css.index("(") + 1:css.index(")")].split(",")[:3])
+
+
+def test_browser_page_for_8_units_fits_1024_px_with_readable_heat_colours(browser, tmp_path):
+    """A projector's 1024 px: no table scrolls sideways, no text under 4.5:1 on its colour
+    (both read from what the page computes)."""
+    from lstm_verify.render.export_html import contrast
+
+    path = tmp_path / "eight.yaml"
+    assert run_cli("new", path, "--units", 8, "--input-dim", 3, "--steps", 2, "--seed", 5,
+                   timeout=60).returncode == 0
+    export(load_case(path).path, "html", output=tmp_path / "eight.html")
+    browser.set_window_size(1024, 900)
+    try:
+        browser.get((tmp_path / "eight.html").as_uri())
+        inner = browser.execute_script("return window.innerWidth")
+        assert inner <= 1024
+        overflow = browser.execute_script(
+            "return [document.documentElement.scrollWidth - document.documentElement.clientWidth,"
+            " ...[...document.querySelectorAll('table')].map(t => [t.id || t.caption?.textContent,"
+            "   Math.round(t.getBoundingClientRect().right) - document.documentElement.clientWidth,"
+            "   t.parentElement.scrollWidth - t.parentElement.clientWidth])];")
+        assert overflow[0] <= 0, [t for t in overflow[1:] if t[1] > 0 or t[2] > 0]
+        assert [t for t in overflow[1:] if t[1] > 0 or t[2] > 0] == [], overflow
+        cells = browser.find_elements("css selector", "table.heat td[data-q]")
+        assert len(cells) >= 2 * 8 * 6
+        worst = min((contrast(_rgb(computed(browser, c, "color")),
+                              _rgb(computed(browser, c, "backgroundColor"))), c.text)
+                    for c in cells)
+        assert worst[0] >= 4.5, worst
+    finally:
+        browser.set_window_size(1400, 1100)
