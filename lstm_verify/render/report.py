@@ -76,9 +76,9 @@ def render(console, result, all_steps=False):
         console.print(f"[dim]{escape(case.description.strip())}[/]")
     if result.reference is not None:
         mismatched = {(m.quantity, m.t, m.batch, m.unit, m.between) for m in result.mismatches}
-        tables.say(console, "[dim]each cell: the reference value, which Keras agrees with "
-                   "unless a K line says otherwise; ✓ = the author's number agrees, "
-                   "A = the author's number where it differs[/]"
+        tables.say(console, "[dim]each cell: the reference value, = Keras unless a K line "
+                   "shows Keras's; ✓ the author's number agrees; A the author's number "
+                   "where it differs[/]"
                    if result.keras is not None else
                    "[dim]each cell: the reference value; ✓ = the value checked agrees, "
                    "A = the value checked where it differs[/]")
