@@ -67,7 +67,7 @@ def test_markdown_has_every_gate_at_every_step_and_weights_per_gate():
                        ["U_i row 2 (h_prev[2])", "1", "0", "1"], ["b_i", "3", "1", "0"]]
     w_o = next(t for t in tables if t[1][0].startswith("W_o"))
     assert w_o[-1] == ["b_o", "2", "0", "0"]
-    final = tables[-1]
+    final = next(t for t in tables if t[1][0] == "h")   # the author's numbers come after it
     assert final[1:] == [["h", "0", "4", "0"], ["c", "0", "4", "1"]]
     assert "h = o·linear(c)" in text
 
@@ -533,3 +533,28 @@ def test_browser_page_for_8_units_fits_1024_px_with_readable_heat_colours(browse
         assert worst[0] >= 4.5, worst
     finally:
         browser.set_window_size(1400, 1100)
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "latex", "html"])
+def test_export_shows_the_authors_numbers_beside_the_correct_ones(fmt):
+    import html
+
+    text = render(load_case(CASES / "seed-article.yaml"), fmt)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", text)) if fmt == "html" else text
+    flat = " ".join(re.sub(r"\\\\|&|\$|\|", " ", text).split())
+    assert "Your numbers beside the correct ones" in flat
+    assert ("1 of the author's 6 numbers differ from the reference. First divergence: "
+            "h[2] at final, batch 0: author 1, correct 0.") in flat
+    assert "(output-gate-ignored); recomputed that way, all 6 of the author's numbers" in flat
+    assert "h[2] final 1 0 first divergence" in flat and "c[2] final 1 1 right" in flat
+    import dataclasses
+
+    without = render(dataclasses.replace(load_case(CASES / "seed-article.yaml"), expected={}),
+                     fmt)
+    assert "Your numbers" not in without
+
+
+def test_export_of_a_case_whose_numbers_all_agree_says_so():
+    text = render(load_case(CASES / "seed-article-corrected.yaml"), "markdown")
+    assert "All 24 of the author's numbers agree with the reference." in text
+    assert "first divergence" not in text

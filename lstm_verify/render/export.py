@@ -76,6 +76,8 @@ def document(case, precision=4, with_keras=False):
                             + [fmt(tr.final[name][b, u]) for u in units])
         blocks.append(("table", Table(f"final {' and '.join(cell.states)}"
                                       + _group_note(case, units), header, rows)))
+    from .export_author import author_blocks   # the author's numbers, when the case has them
+    blocks += author_blocks(case, num, Table)
     if with_keras:
         from .export_keras import keras_blocks  # TensorFlow starts here, only on request
         blocks += keras_blocks(case, precision)
