@@ -12,13 +12,13 @@ import yaml
 
 from . import cells, forward, reading, splice
 from .case import parse_case
+from .record_changes import COMPUTED_NOTE, changes, listed, written_by_record
 from .errors import CaseError
 from .files import write_atomic
 from .render.safe_text import visible
 from .case.yaml_source import MAX_FILE_BYTES, MAX_VALUES, float_text, load_yaml
 
 NUMBER_WORDS = {2: "two", 3: "three", 4: "four"}
-COMPUTED_NOTE = "computed by the reference calculator (lstm-verify), not hand-derived"
 
 
 def number(value):
@@ -229,12 +229,14 @@ def expected_span(text):
     return text.count("\n", 0, start), text.count("\n", 0, len(text) if end < 0 else end + 1)
 
 
-def record(path, steps=False, force=False):
+def record(path, steps=False, force=False, tell=None):
     """Add or refresh ``expected`` in the case file at ``path``; return the new text.
 
     Everything comes from one read of the file: the case is computed from the bytes that
     are edited, the edit is read back (it must be the same case with the new expected),
-    and the file is replaced only if it still holds those bytes."""
+    and the file is replaced only if it still holds those bytes. Hand-written numbers
+    (an expected block without record's own note) that differ from the reference's are
+    never replaced without ``force``; ``tell(line)`` hears what changes, before the write."""
     path = Path(path)
     raw = reading.read_bytes(path, "a case file", MAX_FILE_BYTES)
     text = _decoded(raw, path)
@@ -251,6 +253,15 @@ def record(path, steps=False, force=False):
     except CaseError as exc:
         raise CaseError(exc.message, path) from None
     _check_read_back(path, new_text, data, values)
+    again, again_lines = load_yaml(path, text=new_text)
+    changed = changes(case, parse_case(again, path, again_lines))
+    if changed and not force and not written_by_record(text, expected_span(text)):
+        raise CaseError(f"has hand-written numbers that differ from the reference's: "
+                        f"{listed(changed)}; record would replace them, so the file is left "
+                        "untouched. Check them with lstm-verify verify, or pass --force to "
+                        "replace them", path, "expected", case.lines.get("expected"))
+    if changed and tell is not None:
+        tell(f"replacing {listed(changed)}")
     write_atomic(path, new_text.encode("utf-8"), overwrite=True, unchanged=raw)
     return new_text
 

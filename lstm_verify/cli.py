@@ -57,7 +57,11 @@ def cmd_verify(args):
         for result in verify_files(files, verbose=args.verbose, max_values=args.max_values):
             results.append(engines.check(result))
             advance(result.name)
-            if not args.json:
+            if args.json:
+                continue
+            if args.quiet or (args.failures and result.status in ("pass", "known-mistake")):
+                report.render_line(console, result)
+            else:
                 report.render(console, result, all_steps=args.all_steps)
     engines.close()
     if args.json:
@@ -136,7 +140,7 @@ def cmd_record(args):
     Example: lstm-verify record cases/my-case.yaml --steps
     """
     from .authoring import record
-    record(args.path, steps=args.steps, force=args.force)
+    record(args.path, steps=args.steps, force=args.force, tell=lambda line: print(visible(line)))
     print(visible(f"recorded expected values in {args.path}"))
     return EXIT_OK
 
@@ -327,6 +331,12 @@ def build_parser():
     verify = add("verify", cmd_verify)
     verify.add_argument("paths", nargs="+", metavar="PATH", help="case files or folders")
     verify.add_argument("--json", action="store_true", help="print a machine-readable report")
+    brevity = verify.add_mutually_exclusive_group()
+    brevity.add_argument("--quiet", action="store_true",
+                         help="one line per case: status, file and verdict")
+    brevity.add_argument("--failures", action="store_true",
+                         help="tables only for the cases that did not pass; one line for "
+                              "the others")
     verify.add_argument("--all-steps", action="store_true",
                         help="show every step's table, even for long cases")
     verify.add_argument("--verbose", action="store_true",
@@ -378,7 +388,8 @@ def build_parser():
     rec.add_argument("path", metavar="PATH", help="a case file")
     rec.add_argument("--steps", action="store_true", help="also record every step's gates")
     rec.add_argument("--force", action="store_true",
-                     help="record even over a known_mistake case's wrong answer")
+                     help="record even over a known_mistake case's wrong answer, or over "
+                          "hand-written numbers that differ from the reference's")
 
     pack = add("pack", cmd_pack)
     pack.add_argument("path", metavar="PATH", help="a case file")

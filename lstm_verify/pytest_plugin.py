@@ -56,6 +56,11 @@ class CaseFailed(Exception):
         self.result = result
 
 
+class CaseWarning(UserWarning):
+    """What verify warns about a case (e.g. gate orders it cannot tell apart), shown in
+    pytest's warnings summary under the case file."""
+
+
 class CaseItem(pytest.Item):
     def runtest(self):
         import warnings
@@ -64,6 +69,8 @@ class CaseItem(pytest.Item):
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", module="keras")
             result = next(verify_files([self.path]))
+        for warning in result.warnings:   # outside the filter above: pytest records these
+            warnings.warn_explicit(safe_text.visible(warning), CaseWarning, str(self.path), 1)
         self.user_properties.append(("status", result.status))
         if result.status not in ("pass", "known-mistake"):
             raise CaseFailed(result)

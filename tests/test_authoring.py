@@ -111,7 +111,7 @@ def test_record_keeps_everything_outside_the_expected_block(tmp_path):
     path = tmp_path / "c.yaml"
     before = COMMENTED.format(expected=OLD_EXPECTED)
     path.write_text(before)
-    after = record(path, steps=True)
+    after = record(path, steps=True, force=True)   # over "my wrong guess"
     assert path.read_text() == after
     assert outside_span(after) == outside_span(before)
     head, tail = before.split(OLD_EXPECTED)  # independent of expected_span itself
@@ -176,3 +176,43 @@ def test_new_rejects_bad_arguments_without_writing(tmp_path):
     assert cli.main(["new", str(path), "--units", "0"]) == 2
     assert cli.main(["new", str(path), "--activation", "tanhh"]) == 2
     assert not path.exists()
+
+
+def test_record_refuses_hand_written_numbers_that_differ_unless_forced(tmp_path):
+    path = tmp_path / "mine.yaml"
+    text = (CASES / "seed-article-corrected.yaml").read_text().replace(
+        "h: [0, 4, 0]", "h: [0, 4, 1]")
+    path.write_text(text)
+    proc = run_cli("record", path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert (f"{path}:" in proc.stderr and ": expected: has hand-written numbers that differ "
+            "from the reference's: 1 value (h[0, 2] 1 → 0); record would replace them, so "
+            "the file is left untouched" in proc.stderr and "--force" in proc.stderr), \
+        proc.stderr
+    assert path.read_text() == text
+    forced = run_cli("record", path, "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert forced.stdout.startswith("replacing 1 value (h[0, 2] 1 → 0)\n"), forced.stdout
+    np.testing.assert_array_equal(load_case(path).expected["h"], [[0, 4, 0]])
+
+
+def test_record_says_what_it_changes_in_numbers_it_wrote_itself(tmp_path):
+    path = tmp_path / "new.yaml"
+    assert run_cli("new", path, "--units", 2, "--seed", 1, "--with-expected").returncode == 0
+    h = load_case(path).expected["h"][0]
+    path.write_text(path.read_text().replace("bias: [", "bias: [3, ", 1))
+    text = path.read_text()
+    bias = text.split("bias: [", 1)[1].split("]", 1)[0]
+    path.write_text(text.replace(bias, bias.rsplit(", ", 1)[0], 1))   # still 4*units values
+    proc = run_cli("record", path)
+    assert proc.returncode == 0, proc.stderr   # its own numbers: replaced, and said so
+    first = proc.stdout.splitlines()[0]
+    assert first.startswith("replacing ") and " → " in first, proc.stdout
+    assert not np.allclose(load_case(path).expected["h"][0], h)
+
+
+def test_record_keeps_hand_written_numbers_that_agree(tmp_path):
+    path = tmp_path / "agree.yaml"
+    path.write_text((CASES / "seed-article-corrected.yaml").read_text())
+    proc = run_cli("record", path, "--steps")
+    assert proc.returncode == 0 and "replacing" not in proc.stdout, proc.stdout + proc.stderr

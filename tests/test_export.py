@@ -67,7 +67,7 @@ def test_markdown_has_every_gate_at_every_step_and_weights_per_gate():
                        ["U_i row 2 (h_prev[2])", "1", "0", "1"], ["b_i", "3", "1", "0"]]
     w_o = next(t for t in tables if t[1][0].startswith("W_o"))
     assert w_o[-1] == ["b_o", "2", "0", "0"]
-    final = tables[-1]
+    final = next(t for t in tables if t[1][0] == "h")   # the author's numbers come after it
     assert final[1:] == [["h", "0", "4", "0"], ["c", "0", "4", "1"]]
     assert "h = o·linear(c)" in text
 
@@ -176,7 +176,7 @@ def test_heat_colours_run_from_blue_through_white_to_red():
     assert heat_colour(1, 1) == "rgb(178, 24, 43)" == heat_colour(5, 1)
     assert heat_colour(-2, 2) == "rgb(33, 102, 172)"
     assert heat_colour(0.5, 1) == "rgb(216, 140, 149)"
-    assert text_colour(0.9, 1) == "#ffffff" and text_colour(0.2, 1) == "#111111"
+    assert text_colour(0.9, 1) == "#ffffff" and text_colour(0.2, 1) == "#000000"
 
 
 # --- the page in a real browser -------------------------------------------------------
@@ -498,3 +498,63 @@ def test_with_keras_runs_each_cells_own_layer(write_case, tmp_path, variant):
     if variant == "gru, reset_after false":
         final = gru_steps("false")[-1]["h"]
     assert keras_final[1:] == [["h (Keras)"] + [dec(v, 6) for v in final]]
+
+
+def _rgb(css):
+    return tuple(int(float(v)) for v in css[css.index("(") + 1:css.index(")")].split(",")[:3])
+
+
+def test_browser_page_for_8_units_fits_1024_px_with_readable_heat_colours(browser, tmp_path):
+    """A projector's 1024 px: no table scrolls sideways, no text under 4.5:1 on its colour
+    (both read from what the page computes)."""
+    from lstm_verify.render.export_html import contrast
+
+    path = tmp_path / "eight.yaml"
+    assert run_cli("new", path, "--units", 8, "--input-dim", 3, "--steps", 2, "--seed", 5,
+                   timeout=60).returncode == 0
+    export(load_case(path).path, "html", output=tmp_path / "eight.html")
+    browser.set_window_size(1024, 900)
+    try:
+        browser.get((tmp_path / "eight.html").as_uri())
+        inner = browser.execute_script("return window.innerWidth")
+        assert inner <= 1024
+        overflow = browser.execute_script(
+            "return [document.documentElement.scrollWidth - document.documentElement.clientWidth,"
+            " ...[...document.querySelectorAll('table')].map(t => [t.id || t.caption?.textContent,"
+            "   Math.round(t.getBoundingClientRect().right) - document.documentElement.clientWidth,"
+            "   t.parentElement.scrollWidth - t.parentElement.clientWidth])];")
+        assert overflow[0] <= 0, [t for t in overflow[1:] if t[1] > 0 or t[2] > 0]
+        assert [t for t in overflow[1:] if t[1] > 0 or t[2] > 0] == [], overflow
+        cells = browser.find_elements("css selector", "table.heat td[data-q]")
+        assert len(cells) >= 2 * 8 * 6
+        worst = min((contrast(_rgb(computed(browser, c, "color")),
+                              _rgb(computed(browser, c, "backgroundColor"))), c.text)
+                    for c in cells)
+        assert worst[0] >= 4.5, worst
+    finally:
+        browser.set_window_size(1400, 1100)
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "latex", "html"])
+def test_export_shows_the_authors_numbers_beside_the_correct_ones(fmt):
+    import html
+
+    text = render(load_case(CASES / "seed-article.yaml"), fmt)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", text)) if fmt == "html" else text
+    flat = " ".join(re.sub(r"\\\\|&|\$|\|", " ", text).split())
+    assert "Your numbers beside the correct ones" in flat
+    assert ("1 of the author's 6 numbers differ from the reference. First divergence: "
+            "h[2] at final, batch 0: author 1, correct 0.") in flat
+    assert "(output-gate-ignored); recomputed that way, all 6 of the author's numbers" in flat
+    assert "h[2] final 1 0 first divergence" in flat and "c[2] final 1 1 right" in flat
+    import dataclasses
+
+    without = render(dataclasses.replace(load_case(CASES / "seed-article.yaml"), expected={}),
+                     fmt)
+    assert "Your numbers" not in without
+
+
+def test_export_of_a_case_whose_numbers_all_agree_says_so():
+    text = render(load_case(CASES / "seed-article-corrected.yaml"), "markdown")
+    assert "All 24 of the author's numbers agree with the reference." in text
+    assert "first divergence" not in text

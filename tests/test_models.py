@@ -485,3 +485,23 @@ def test_extract_never_writes_a_case_verify_would_refuse(saved, tmp_path, bad):
         extract(saved["sequential", ".keras"], "lstm", tmp_path / "x.npy", target)
     assert "inputs" in info.value.message and "[0, 2, 1]" in info.value.message
     assert sorted(os.listdir(tmp_path)) == ["x.npy"]
+
+
+def test_extract_writes_one_matrix_row_per_line_with_its_shape(saved, data, tmp_path):
+    out = tmp_path / "rows.yaml"
+    done = run_cli("extract", saved["stacked", ".keras"], "--layer", "second", "--input",
+                   data[3], "-o", out, "--inline-max", "100000")
+    assert done.returncode == 0, done.stderr
+    text = out.read_text()
+    case = load_case(out)
+    lines = text.splitlines()
+    at = lines.index(f"  kernel:   # {case.input_dim}x{4 * case.units}: [input_dim, 4*units], "
+                     "blocks i, f, c, o")
+    assert all(line.startswith("    - [") and line.endswith("]")
+               for line in lines[at + 1:at + 1 + case.input_dim])
+    assert lines[at + 1 + case.input_dim].startswith("  recurrent_kernel:   # ")
+    at = lines.index(f"inputs:   # {case.batch}x{case.steps}x{case.input_dim}: "
+                     "[batch, time, features]")
+    assert lines[at + 1].startswith("  - - [") and lines[at + 2].startswith("    - [")
+    assert f"  h:   # {case.batch}x{case.units}: [batch, units]" in lines
+    assert case.expected["h"].shape == (case.batch, case.units)   # it reads back as a case

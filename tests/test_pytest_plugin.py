@@ -101,3 +101,13 @@ def test_entry_point_declared_and_works_when_installed(tmp_path):
                               *extra, "."], cwd=run, env=env, capture_output=True, text=True,
                              timeout=300)
         assert out.returncode == 0 and "1 passed" in out.stdout, out.stdout + out.stderr
+
+
+def test_a_cases_warnings_are_pytest_warnings(tmp_path):
+    shutil.copy(CASES / "seed-article.yaml", tmp_path / "seed-article.yaml")
+    out = run_pytest("-q", ".", cwd=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "1 passed, 1 warning" in out.stdout, out.stdout
+    summary = " ".join(out.stdout.split("warnings summary")[1].split())
+    assert "seed-article.yaml:1: CaseWarning: " in summary, summary
+    assert "blind to 3 of the 23 other gate orders" in summary

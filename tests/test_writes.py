@@ -213,7 +213,7 @@ def record_and_reread(tmp_path, text, newline="\n"):
     path = tmp_path / "c.yaml"
     path.write_bytes(text.replace("\n", newline).encode())
     before = yaml.safe_load(text)
-    proc = run_cli("record", path, timeout=60)
+    proc = run_cli("record", path, "--force", timeout=60)   # placeholder numbers
     assert proc.returncode == 0, proc.stderr
     after_bytes = path.read_bytes()
     after = yaml.safe_load(after_bytes.decode())

@@ -76,6 +76,8 @@ def document(case, precision=4, with_keras=False):
                             + [fmt(tr.final[name][b, u]) for u in units])
         blocks.append(("table", Table(f"final {' and '.join(cell.states)}"
                                       + _group_note(case, units), header, rows)))
+    from .export_author import author_blocks   # the author's numbers, when the case has them
+    blocks += author_blocks(case, num, Table)
     from .export_backward import backward_blocks   # it builds on this module's Table
     blocks += backward_blocks(case, precision)         # nothing without `backward:`
     if with_keras:

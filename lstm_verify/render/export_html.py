@@ -20,18 +20,36 @@ NEGATIVE = (33, 102, 172)    # dark blue: large negative values
 WHITE = (255, 255, 255)
 
 
-def heat_colour(value, scale):
-    """The background 'rgb(r, g, b)' for ``value`` on a scale where ±scale is darkest."""
+def _heat_rgb(value, scale):
     share = 0.0 if scale <= 0 or value != value else max(-1.0, min(1.0, value / scale))
     target = POSITIVE if share >= 0 else NEGATIVE
-    rgb = (round(w + abs(share) * (c - w)) for w, c in zip(WHITE, target))
-    return "rgb({}, {}, {})".format(*rgb)
+    return tuple(round(w + abs(share) * (c - w)) for w, c in zip(WHITE, target))
+
+
+def heat_colour(value, scale):
+    """The background 'rgb(r, g, b)' for ``value`` on a scale where ±scale is darkest."""
+    return "rgb({}, {}, {})".format(*_heat_rgb(value, scale))
+
+
+def luminance(rgb):
+    """WCAG 2 relative luminance of an (r, g, b) colour, 0..255 each."""
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+              for c in (v / 255 for v in rgb)]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a, b):
+    """WCAG 2 contrast ratio of two (r, g, b) colours (1 to 21; text needs 4.5)."""
+    light, dark = sorted((luminance(a), luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
 
 
 def text_colour(value, scale):
-    """White text on dark cells, near-black on light ones (contrast for a projector)."""
-    share = 0.0 if scale <= 0 or value != value else abs(value) / scale
-    return "#ffffff" if share > 0.55 else "#111111"
+    """White or black, whichever contrasts more with the cell's background: one of them
+    always reaches 4.5:1 (a near-black would leave a band of mid reds where neither does)."""
+    background = _heat_rgb(value, scale)
+    white = contrast(background, WHITE) >= contrast(background, (0, 0, 0))
+    return "#ffffff" if white else "#000000"
 
 
 def scales(doc):
@@ -202,6 +220,12 @@ table.heat .gap { border-left: 6px solid #111; }
 table.heat tr.groups th { background: #444; text-align: center; font-size: 0.85em; }
 table.heat tr.selected { outline: 6px solid #f5a000; outline-offset: -3px; }
 div.scroll { overflow-x: auto; }
+@media (max-width: 1100px) {   /* a 1024 px projector: every table fits, nothing scrolls */
+  body { font-size: 18px; margin: 0.6em auto; padding: 0 0.4em; }
+  th, td { padding: 0.25em 0.4em; min-width: 0; }
+  table.heat td, table.heat th { padding: 0.2em 0.2em; }
+  table.heat .gap { border-left-width: 4px; }
+}
 table.masked caption { color: #8a4b00; }
 pre.equations { font-size: 1.15em; background: #f3f3f3; border-left: 6px solid #111;
                 padding: 0.6em 1em; white-space: pre-wrap; }

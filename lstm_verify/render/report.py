@@ -5,27 +5,27 @@ import math
 
 from .safe_text import markup as escape  # case text: not markup, no terminal controls
 
+from . import tables
 from ..arithmetic import fmt
 from ..compare import describe_position, trace_value
 
 STATUS_STYLE = {"pass": ("PASS", "bold green"), "fail": ("FAIL", "bold red"),
                 "error": ("ERROR", "bold red"), "known-mistake": ("KNOWN MISTAKE", "bold yellow")}
-MAX_UNITS_SHOWN = 8
 MAX_TABLES = 6
 
 
 def _cell(result, q, t, b, u, mismatched):
-    """Three lines: reference value, Keras value with a mark, author value with a mark."""
+    """The reference value, marked ✓ when the author's agrees; a K or A line only where
+    Keras or the author differs from it (the compact form: one value when all agree)."""
     ref = trace_value(result.reference, q, t)[b, u]
-    lines = [f"[bold]{fmt(ref)}[/]"]
-    if result.keras is not None:
-        ker = trace_value(result.keras, q, t)[b, u]
-        bad = (q, t, b, u, "keras-reference") in mismatched
-        lines.append(f"[red]K {fmt(ker)} ✗[/]" if bad else f"[green]K {fmt(ker)} ✓[/]")
     author = _author_value(result.case, q, t, b, u)
-    if author is not None:
-        bad = (q, t, b, u, "expected-reference") in mismatched
-        lines.append(f"[red]A {fmt(author)} ✗[/]" if bad else f"[green]A {fmt(author)} ✓[/]")
+    author_bad = (q, t, b, u, "expected-reference") in mismatched
+    lines = [f"[bold]{fmt(ref)}[/]" + (" [green]✓[/]" if author is not None
+                                       and not author_bad else "")]
+    if result.keras is not None and (q, t, b, u, "keras-reference") in mismatched:
+        lines.append(f"[red]K {fmt(trace_value(result.keras, q, t)[b, u])} ✗[/]")
+    if author is not None and author_bad:
+        lines.append(f"[red]A {fmt(author)} ✗[/]")
     return "\n".join(lines)
 
 
@@ -49,18 +49,11 @@ def label(cell, quantity):
     return next((g.symbol for g in cell.gates if g.name == quantity), quantity)
 
 
-def _table(result, title, rows, t, b, mismatched):
-    from rich.table import Table
-
-    units = min(result.case.units, MAX_UNITS_SHOWN)
-    table = Table(title=title, title_justify="left", show_lines=True)
-    table.add_column("")
-    for u in range(units):
-        table.add_column(f"unit {u}", justify="right")
-    for q in rows:
-        table.add_row(label(result.case.cell, q),
-                      *(_cell(result, q, t, b, u, mismatched) for u in range(units)))
-    return table
+def _tables(console, result, title, rows, t, b, mismatched, units):
+    cell = result.case.cell
+    return tables.fitted(title, [label(cell, q) for q in rows], [f"unit {u}" for u in units],
+                         [[_cell(result, q, t, b, u, mismatched) for u in units]
+                          for q in rows], console.width, span=tables.unit_span)
 
 
 def _steps_to_show(result, all_steps, mismatched):
@@ -86,23 +79,28 @@ def render(console, result, all_steps=False):
         console.print(f"[dim]{escape(case.description.strip())}[/]")
     if result.reference is not None:
         mismatched = {(m.quantity, m.t, m.batch, m.unit, m.between) for m in result.mismatches}
-        console.print("[dim]each cell: reference / K = Keras / A = author (when given)[/]"
-                      if result.keras is not None else
-                      "[dim]each cell: reference / A = the values checked[/]")
+        tables.say(console, "[dim]each cell: the reference value, = Keras unless a K line "
+                   "shows Keras's; ✓ the author's number agrees; A the author's number "
+                   "where it differs[/]"
+                   if result.keras is not None else
+                   "[dim]each cell: the reference value; ✓ = the value checked agrees, "
+                   "A = the value checked where it differs[/]")
+        units, units_note = tables.units_to_show(case.units, {u for (*_, u, _) in mismatched})
         shown, hidden = _steps_to_show(result, all_steps, mismatched)
         for t, b in shown:
             masked = " (masked: state carried over)" if result.reference.masked[t - 1, b] else ""
             rows = case.cell.rows + (("sequence",) if case.mask is not None else ())
             batch = f", batch {b}" if case.batch > 1 else ""
-            console.print(_table(result, f"step {t}{batch}{masked}", rows, t, b, mismatched))
+            console.print(*_tables(console, result, f"step {t}{batch}{masked}", rows, t, b,
+                                   mismatched, units))
         if hidden:
             console.print(f"[dim]{hidden} step tables hidden; --all-steps shows them[/]")
         for b in range(case.batch):
             batch = f", batch {b}" if case.batch > 1 else ""
-            console.print(_table(result, f"final state{batch}", case.cell.states, None, b,
-                                 mismatched))
-        if case.units > MAX_UNITS_SHOWN:
-            console.print(f"[dim]units {MAX_UNITS_SHOWN}..{case.units - 1} not shown[/]")
+            console.print(*_tables(console, result, f"final state{batch}", case.cell.states,
+                                   None, b, mismatched, units))
+        if units_note:
+            tables.say(console, f"[dim]{units_note}[/]")
     _render_mismatches(console, result)
     if result.gradients is not None:
         from . import report_backward
@@ -112,8 +110,7 @@ def render(console, result, all_steps=False):
     _render_engines(console, result)
     if result.error:
         console.print(f"[red]{escape(result.error)}[/]", soft_wrap=True)
-    console.print(f"[{style}]{word}[/]: {escape(result.verdict or result.error)}",
-                  soft_wrap=True)
+    tables.say(console, f"[{style}]{word}[/]: {escape(result.verdict or result.error)}")
 
 
 def _render_mismatches(console, result):
@@ -125,19 +122,20 @@ def _render_mismatches(console, result):
         source = "author" if m.between == "expected-reference" else "Keras"
         other = m.expected if source == "author" else m.keras
         where = describe_position(m, result.case.batch)
-        console.print(f"  [red]✗[/] {where}: {source} {fmt(other)}, "
-                      f"reference {fmt(m.reference)}"
-                      + ("" if m.keras is None else f", Keras {fmt(m.keras)}"))
+        tables.say(console, f"[red]✗[/] {where}: {source} {fmt(other)}, "
+                            f"reference {fmt(m.reference)}"
+                            + ("" if m.keras is None else f", Keras {fmt(m.keras)}"), 2)
         if m.why:
-            console.print(f"    [cyan]{m.why}[/]")
+            tables.say(console, f"[cyan]{m.why}[/]", 4)
     if len(own) > 20:
-        console.print(f"  ... and {len(own) - 20} more (see --json)")
+        tables.say(console, f"... and {len(own) - 20} more (see --json)", 2)
     if following:
         shown = ", ".join(describe_position(m, result.case.batch) for m in following[:8])
         more = f" and {len(following) - 8} more" if len(following) > 8 else ""
-        console.print(f"  [yellow]↳[/] {len(following)} consequence"
-                      f"{'s' if len(following) > 1 else ''}, right given the author's own "
-                      f"earlier numbers (they differ only because those do): {shown}{more}")
+        tables.say(console, f"[yellow]↳[/] {len(following)} consequence"
+                            f"{'s' if len(following) > 1 else ''}, right given the author's "
+                            f"own earlier numbers (they differ only because those do): "
+                            f"{shown}{more}", 2)
 
 
 ENGINE_MARK = {"pass": "[green]✓ agrees[/]", "fail": "[red]✗ disagrees[/]",
@@ -168,16 +166,16 @@ def _render_explanation(console, result):
     explanation = result.explanation
     if explanation is not None and explanation.first is not None:
         m = explanation.first
-        console.print(f"  first divergence: {describe_position(m, result.case.batch)}: author "
-                      f"{fmt(m.expected)}, "
-                      f"reference {fmt(m.reference)}")
+        tables.say(console, f"first divergence: {describe_position(m, result.case.batch)}: "
+                            f"author {fmt(m.expected)}, reference {fmt(m.reference)}", 2)
         for d in explanation.diagnoses:
-            console.print(f"  [yellow]diagnosis:[/] {escape(d.text)} ({d.id}); recomputed "
-                          f"that way, all {explanation.given} of the author's numbers come out")
+            tables.say(console, f"[yellow]diagnosis:[/] {escape(d.text)} ({d.id}); recomputed "
+                                f"that way, all {explanation.given} of the author's numbers "
+                                "come out", 2)
         if explanation.note:
-            console.print(f"  {escape(explanation.note)}")
+            tables.say(console, escape(explanation.note), 2)
         if explanation.diagnoses and result.case.known_mistake:
-            console.print(f"  recorded as: {escape(result.case.known_mistake)}")
+            tables.say(console, f"recorded as: {escape(result.case.known_mistake)}", 2)
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/] {escape(warning)}")
 
@@ -197,6 +195,18 @@ def render_summary(console, results):
     console.print(f"[{style}]{len(results)} case{'s' if len(results) != 1 else ''}: "
                   f"{s['passed']} passed{known}, {s['failed']} failed, {s['errors']} "
                   f"error{'s' if s['errors'] != 1 else ''}[/]")
+    for status, heading in (("fail", "failed"), ("error", "errors")):
+        files = [r.file for r in results if r.status == status]
+        if files:   # soft_wrap: each path stays whole, to be copied
+            console.print(f"[red]{heading}:[/] " + " ".join(escape(f) for f in files),
+                          soft_wrap=True)
+
+
+def render_line(console, result):
+    """verify --quiet: the case in one line, its status, file and verdict."""
+    word, style = STATUS_STYLE[result.status]
+    console.print(f"[{style}]{word}[/] {escape(result.file)}: "
+                  f"{escape(result.verdict or result.error)}", soft_wrap=True)
 
 
 def _number(value):

@@ -4,6 +4,7 @@ gradients, and the gradient mismatches. No computation here."""
 import numpy as np
 from rich.markup import escape
 
+from . import tables
 from ..arithmetic import fmt
 from ..backward.compare import describe_position, value
 from ..backward.forms import in_case_form, step_rows
@@ -13,7 +14,6 @@ LEGEND = ("backward pass: L = Σ upstream·outputs (or ½·Σ(output − target)
           "that step's output and from step t+1), dc likewise; di, df, ... are with respect "
           "to the gates after their activation, dz_… before it; each cell: reference / "
           "K = TensorFlow's gradient tape / A = author")
-MAX_UNITS_SHOWN = 8
 MAX_WEIGHT_VALUES = 48      # a weight gradient with more values is summarised
 
 
@@ -31,43 +31,45 @@ def _mark(value, bad):
 
 
 def _cell(result, q, t, index, bad):
+    """Compact, as the forward tables: the reference value (✓ when the author's agrees),
+    a K or A line only where TensorFlow or the author differs from it."""
     case = result.case
-    lines = [f"[bold]{fmt(value(case, result.gradients, q, t)[index])}[/]"]
-    if result.keras_gradients is not None:
-        tf = value(case, result.keras_gradients, q, t)[index]
-        lines.append(_mark(f"K {fmt(tf)}", (q, t, index, "keras-reference") in bad))
     author = _author(case, q, t)
-    if author is not None:
-        lines.append(_mark(f"A {fmt(author[index])}", (q, t, index, "expected-reference")
-                           in bad))
+    author_bad = (q, t, index, "expected-reference") in bad
+    lines = [f"[bold]{fmt(value(case, result.gradients, q, t)[index])}[/]"
+             + (" [green]✓[/]" if author is not None and not author_bad else "")]
+    if result.keras_gradients is not None and (q, t, index, "keras-reference") in bad:
+        tf = value(case, result.keras_gradients, q, t)[index]
+        lines.append(_mark(f"K {fmt(tf)}", True))
+    if author is not None and author_bad:
+        lines.append(_mark(f"A {fmt(author[index])}", True))
     return "\n".join(lines)
 
 
 def render(console, result):
     """The backward pass of one verified case (nothing when the case has none)."""
-    from rich.table import Table
-
     case = result.case
     if result.gradients is None:
         return
     bad = {(m.quantity, m.t if m.quantity != "inputs" else None, m.index, m.between)
            for m in result.gradient_mismatches}
-    console.print(f"[dim]{LEGEND}[/]")
-    units = min(case.units, MAX_UNITS_SHOWN)
+    tables.say(console, f"[dim]{LEGEND}[/]")
+    rows = step_rows(case.cell)
+    units, units_note = tables.units_to_show(case.units, {
+        m.index[-1] for m in result.gradient_mismatches
+        if m.t is not None and m.quantity in rows and m.index is not None})
     for t in range(case.steps, 0, -1):
         for b in range(case.batch):
             batch = f", batch {b}" if case.batch > 1 else ""
             masked = " (masked: gradients pass through)" if result.reference.masked[t - 1, b] \
                 else ""
-            table = Table(title=f"backward, step {t}{batch}{masked}", title_justify="left",
-                          show_lines=True)
-            table.add_column("")
-            for u in range(units):
-                table.add_column(f"unit {u}", justify="right")
-            for q in step_rows(case.cell):
-                table.add_row(q.replace("_tilde", "~"),
-                              *(_cell(result, q, t, (b, u), bad) for u in range(units)))
-            console.print(table)
+            console.print(*tables.fitted(
+                f"backward, step {t}{batch}{masked}", [q.replace("_tilde", "~") for q in rows],
+                [f"unit {u}" for u in units],
+                [[_cell(result, q, t, (b, u), bad) for u in units] for q in rows],
+                console.width, span=tables.unit_span))
+    if units_note:
+        tables.say(console, f"[dim]{units_note}[/]")
     _render_weights(console, case, result.gradients, result.gradient_mismatches)
 
 
@@ -101,9 +103,9 @@ def render_mismatches(console, result, limit=20):
     for m in result.gradient_mismatches[:limit]:
         source = "author" if m.between == "expected-reference" else "TensorFlow"
         other = m.expected if source == "author" else m.keras
-        console.print(f"  [red]✗[/] {describe_position(m)}: {source} {fmt(other)}, "
-                      f"reference {fmt(m.reference)}"
-                      + ("" if m.keras is None else f", TensorFlow {fmt(m.keras)}"))
+        tables.say(console, f"[red]✗[/] {describe_position(m)}: {source} {fmt(other)}, "
+                            f"reference {fmt(m.reference)}"
+                            + ("" if m.keras is None else f", TensorFlow {fmt(m.keras)}"), 2)
     if len(result.gradient_mismatches) > limit:
         console.print(f"  ... and {len(result.gradient_mismatches) - limit} more gradient "
                       "mismatches (see --json)")
@@ -111,13 +113,14 @@ def render_mismatches(console, result, limit=20):
     if explanation is None or explanation.first is None:
         return
     m = explanation.first
-    console.print(f"  first divergence (backward): {describe_position(m)}: author "
-                  f"{fmt(m.expected)}, reference {fmt(m.reference)}")
+    tables.say(console, f"first divergence (backward): {describe_position(m)}: author "
+                        f"{fmt(m.expected)}, reference {fmt(m.reference)}", 2)
     for d in explanation.diagnoses:
-        console.print(f"  [yellow]diagnosis:[/] {escape(d.text)} ({d.id}); recomputed that "
-                      f"way, all {explanation.given} of the author's gradients come out")
+        tables.say(console, f"[yellow]diagnosis:[/] {escape(d.text)} ({d.id}); recomputed "
+                            f"that way, all {explanation.given} of the author's gradients "
+                            "come out", 2)
     if explanation.note:
-        console.print(f"  {escape(explanation.note)}")
+        tables.say(console, escape(explanation.note), 2)
 
 
 def render_trace(console, case, grads):

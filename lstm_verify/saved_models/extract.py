@@ -22,6 +22,7 @@ from .. import activations, reading
 from ..case.checks import refuse_unreadable
 from ..errors import CaseError
 from ..files import write_atomic
+from ..case import layouts
 from .load import find_layers, keras2_note, load_model, options
 from ..case.yaml_source import float_text
 
@@ -197,19 +198,22 @@ def case_text(entry, record, model_path, input_path, case_path, inline_max=INLIN
                  "go_backwards", "zero_output_for_mask")
     lines += [f"{k}: {_scalar(opts[k])}" for k in case_keys if k in opts]
     lines.append(f"dtype: {dtype}")
-    body = [writer.line("inputs", "inputs", record["inputs"])]
+    weights_meaning = layouts.meanings("keras", cell, opts.get("reset_after", True))
+    body = [writer.line("inputs", "inputs", record["inputs"], "[batch, time, features]")]
     if record["mask"] is not None:
-        body.append(writer.line("mask", "mask", record["mask"]))
+        body.append(writer.line("mask", "mask", record["mask"], "[batch, time]"))
     if record["initial_state"] is not None:
-        body += ["initial_state:"] + [writer.line(f"  {state}", f"{state}0", value)
+        body += ["initial_state:"] + [writer.line(f"  {state}", f"{state}0", value,
+                                                  "[batch, units]")
                                       for state, value in record["initial_state"].items()]
-    body += ["weights:"] + [writer.line(f"  {name}", name, value)
+    body += ["weights:"] + [writer.line(f"  {name}", name, value, weights_meaning.get(name))
                             for name, value in entry.weights.items()]
     body += ["expected:  # the model's own output for this layer"]
-    body += [writer.line(f"  {state}", f"expected_{state}", value)
+    body += [writer.line(f"  {state}", f"expected_{state}", value, "[batch, units]")
              for state, value in record["final"].items()]
     if opts["return_sequences"]:
-        body.append(writer.line("  sequence", "expected_sequence", record["output"]))
+        body.append(writer.line("  sequence", "expected_sequence", record["output"],
+                                "[batch, time, units]"))
     if arrays:
         lines.append(f"arrays: {_npz_path(case_path).name}   # arrays of more than "
                      f"{inline_max} values, referenced as npz:NAME")
@@ -256,19 +260,35 @@ def _header(entry, opts, model_path, input_path):
 
 
 class _ArrayWriter:
-    """Writes an array inline as a YAML flow list, or to the .npz when it is large."""
+    """Writes an array inline, a matrix one row per line under a comment with its shape
+    (as `new` writes them, so a case reads and diffs row by row), or to the .npz when it
+    is large."""
 
     def __init__(self, arrays, dtype, inline_max):
         self.arrays, self.dtype, self.inline_max = arrays, dtype, inline_max
 
-    def line(self, label, name, value):
+    def line(self, label, name, value, meaning=None):
         value = np.asarray(value)
         refuse_unreadable(name, value)   # never write a case that verify would refuse
-        shape = "x".join(map(str, value.shape))
+        shape = "x".join(map(str, value.shape)) + (f": {meaning}" if meaning else "")
         if value.size > self.inline_max:
             self.arrays[name] = value if value.dtype == bool else value.astype(self.dtype)
             return f"{label}: npz:{name}   # {shape}"
-        return f"{label}: {self._flow(value)}"
+        if value.ndim < 2:
+            return f"{label}: {self._flow(value)}"
+        pad = " " * (len(label) - len(label.lstrip()) + 2)
+        return "\n".join([f"{label}:   # {shape}", *self._rows(value, pad)])
+
+    def _rows(self, value, pad):
+        """A matrix as "- [row]" lines; a stack of them as "- - [row]" then "  - [row]"."""
+        if value.ndim == 2:
+            return [f"{pad}- {self._flow(row)}" for row in value]
+        lines = []
+        for matrix in value:
+            rows = self._rows(matrix, pad + "  ")
+            lines.append(f"{pad}- {rows[0].lstrip()}")
+            lines += rows[1:]
+        return lines
 
     def _flow(self, value):
         if value.ndim == 0:

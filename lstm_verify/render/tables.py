@@ -1,0 +1,75 @@
+"""Tables that fit the terminal: units split across tables by width, never a cut number,
+and text lines that wrap under their own indent. No computation here."""
+
+MAX_UNITS_SHOWN = 8      # a wider layer shows the units that differ, and says so
+MAX_UNITS_DIFFERING = 32
+
+
+def _width(markup):
+    """Terminal cells the widest line of a piece of markup takes."""
+    from rich.text import Text
+
+    return max((Text.from_markup(line).cell_len for line in markup.split("\n")), default=0)
+
+
+def fitted(title, labels, columns, cells, width, span=lambda first, last: f"{first}–{last}"):
+    """Rich tables holding rows `labels` and columns `columns` (headers), cells[r][k] the
+    markup of row r, column k, split into as many tables as it takes to fit `width`
+    terminal cells: a column is whole in one table or moves to the next; a split table's
+    title says which columns it holds (span of the first and last header)."""
+    from rich.table import Table
+
+    label_width = max(map(_width, labels), default=0)
+    widths = [max([_width(columns[k])] + [_width(row[k]) for row in cells])
+              for k in range(len(columns))]
+    used_by_label = 1 + label_width + 3        # left border, padding 2, separator 1
+    groups, group, used = [], [], used_by_label
+    for k, w in enumerate(widths):
+        if group and used + w + 3 > width:
+            groups.append(group)
+            group, used = [], used_by_label
+        group.append(k)
+        used += w + 3
+    groups.append(group)
+    tables = []
+    for group in groups:
+        part = "" if len(groups) == 1 else f", {span(columns[group[0]], columns[group[-1]])}"
+        table = Table(title=title + part, title_justify="left", show_lines=True)
+        table.add_column("", no_wrap=True, min_width=label_width)
+        for k in group:
+            table.add_column(columns[k], justify="right", no_wrap=True, min_width=widths[k])
+        for label, row in zip(labels, cells):
+            table.add_row(label, *(row[k] for k in group))
+        tables.append(table)
+    return tables
+
+
+def unit_span(first, last):
+    """'units 0–4' from the headers 'unit 0' and 'unit 4'."""
+    return f"units {first.split()[-1]}–{last.split()[-1]}"
+
+
+def units_to_show(units, differing):
+    """The units a table shows and the line that says what the others are: all of them up
+    to MAX_UNITS_SHOWN; past that the units that differ (or the first ones if none do)."""
+    if units <= MAX_UNITS_SHOWN:
+        return list(range(units)), None
+    differing = sorted(differing)
+    if not differing:
+        return (list(range(MAX_UNITS_SHOWN)),
+                f"units {MAX_UNITS_SHOWN}..{units - 1} not shown: nothing differs there")
+    shown = differing[:MAX_UNITS_DIFFERING]
+    others = units - len(shown)
+    more = len(differing) - len(shown)
+    return shown, (f"showing the {len(shown)} unit(s) that differ"
+                   + (f" (and not {more} more that differ too; see --json)" if more else "")
+                   + f"; the other {others} of {units} units not shown"
+                   + ("" if more else ": nothing differs there"))
+
+
+def say(console, markup, indent=0):
+    """Print a line of markup, wrapped lines keeping its indent."""
+    from rich.padding import Padding
+    from rich.text import Text
+
+    console.print(Padding(Text.from_markup(markup), (0, 0, 0, indent), expand=False))
