@@ -160,7 +160,8 @@ def assert_matches(case, actual):
     explanation = explain_mismatches(candidate, mismatches)
     likely = "; or ".join(d.text for d in explanation.diagnoses[:3])
     verdict = (f"{len(mismatches)} of the values checked differ from the reference; first "
-               f"{_describe(explanation.first)}" + (f"; likely: {likely}" if likely else ""))
+               f"{_describe(explanation.first, case.batch)}"
+               + (f"; likely: {likely}" if likely else ""))
     from .compare import explain_value
     for m in mismatches:
         m.why = explain_value(candidate, trace, m)
@@ -172,9 +173,9 @@ def assert_matches(case, actual):
     raise AssertionError("\n" + _plain_report(result))
 
 
-def _describe(m):
+def _describe(m, batch):
     from .compare import describe_position
-    return describe_position(m)
+    return describe_position(m, batch)
 
 
 def _with_expected(case, actual):

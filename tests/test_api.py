@@ -99,7 +99,7 @@ def test_assert_matches_raises_with_the_table_divergence_and_diagnosis():
         lv.assert_matches(case, {"h": np.array([0, 4, 1]), "c": [0, 4, 1]})
     message = str(info.value)
     assert "┃ unit 0 ┃" in message and "A 1 ✗" in message
-    assert "first divergence: h[2] at final, batch 0: author 1, reference 0" in message
+    assert "first divergence: final h[2]: author 1, reference 0" in message
     assert "diagnosis: the output gate left out" in message
 
 
@@ -109,7 +109,7 @@ def test_a_gate_order_warning_and_a_mismatch_reach_the_assertion_message():
         lv.assert_matches(case, {"h": [0, 4, 1]})
     message = str(info.value)
     assert "warning:" in message and "blind to 3 of the 23 other gate orders" in message
-    assert "✗ h[2] at final, batch 0: author 1, reference 0" in message
+    assert "✗ final h[2]: author 1, reference 0" in message
 
 
 def test_assert_matches_rejects_a_wrong_shape_with_the_key():

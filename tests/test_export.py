@@ -544,7 +544,7 @@ def test_export_shows_the_authors_numbers_beside_the_correct_ones(fmt):
     flat = " ".join(re.sub(r"\\\\|&|\$|\|", " ", text).split())
     assert "Your numbers beside the correct ones" in flat
     assert ("1 of the author's 6 numbers differ from the reference. First divergence: "
-            "h[2] at final, batch 0: author 1, correct 0.") in flat
+            "final h[2]: author 1, correct 0.") in flat
     assert "(output-gate-ignored); recomputed that way, all 6 of the author's numbers" in flat
     assert "h[2] final 1 0 first divergence" in flat and "c[2] final 1 1 right" in flat
     import dataclasses

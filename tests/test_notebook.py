@@ -29,7 +29,7 @@ def test_the_example_notebook_runs_in_a_real_kernel():
     assert "seed article, as published" in _html(case)          # a Case shows itself
     shown = html.unescape(_html(article))
     assert "KNOWN MISTAKE" in shown and "output-gate-ignored" in shown
-    assert "h[2] at final, batch 0: author 1, reference 0" in shown
+    assert "final h[2]: author 1, reference 0" in shown
     assert "first divergence" in shown and "blind to 3 of the 23 other gate orders" in shown
     assert summary.outputs[0]["data"]["text/plain"] == \
         "('known-mistake', 'h', 2, ['output-gate-ignored'])"
@@ -43,7 +43,7 @@ def test_a_result_shows_reference_keras_and_author_heat_coloured():
     shown = verify(load_case(CASES / "seed-article.yaml"))._repr_html_()
     assert shown.startswith('<div class="lstm-verify"><style>')
     # h at the final state, unit 2: reference 0, Keras 0 ✓, author 1 ✗ on a white cell
-    assert ('<td style="background-color: rgb(255, 255, 255); color: #111111">0<br>'
+    assert ('<td style="background-color: rgb(255, 255, 255); color: #000000">0<br>'
             '<span class="lv-small">K 0 <span class="lv-ok">✓</span></span><br>'
             '<span class="lv-small">A 1 <span class="lv-bad">✗</span></span></td>') in shown
     assert "the output gate left out: h = c instead of h = o·c" in html.unescape(shown)
@@ -54,7 +54,8 @@ def test_a_trace_colours_each_quantity_on_its_own_scale():
     shown = notebook.trace_html(reference(case))
     # i = [5, 2, 1]: 5 is the darkest red of i's scale, 1 a fifth of the way there
     assert '<td style="background-color: rgb(178, 24, 43); color: #ffffff">5</td>' in shown
-    assert '<td style="background-color: rgb(240, 209, 213); color: #111111">1</td>' in shown
+    # (the export's scale and its black-or-white text, chosen for 4.5:1 contrast)
+    assert '<td style="background-color: rgb(236, 197, 202); color: #000000">1</td>' in shown
     assert "<caption>step 1</caption>" in shown and "<caption>final state</caption>" in shown
 
 

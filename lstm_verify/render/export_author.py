@@ -28,7 +28,7 @@ def author_blocks(case, num, table_type):
         blocks.append(("p", f"All {total} of the author's numbers agree with the reference."))
     else:
         blocks.append(("p", f"{len(mismatches)} of the author's {total} numbers differ from "
-                            f"the reference. First divergence: {describe_position(first)}: "
+                            f"the reference. First divergence: {describe_position(first, case.batch)}: "
                             f"author {num.fmt(first.expected)}, correct "
                             f"{num.fmt(first.reference)}."))
         for d in explanation.diagnoses:

@@ -89,7 +89,7 @@ def _mark(who, value, wrong):
 
 def _explanation(result):
     e = html.escape
-    items = [f'<li class="lv-bad">✗ {e(describe_position(m))}: '
+    items = [f'<li class="lv-bad">✗ {e(describe_position(m, result.case.batch))}: '
              + (f"author {e(fmt(m.expected))}" if m.between == "expected-reference"
                 else f"Keras {e(fmt(m.keras))}")
              + f", reference {e(fmt(m.reference))}"
@@ -100,7 +100,7 @@ def _explanation(result):
     explanation = result.explanation
     if explanation is not None and explanation.first is not None:
         m = explanation.first
-        items.append(f"<li><b>first divergence</b>: {e(describe_position(m))}: author "
+        items.append(f"<li><b>first divergence</b>: {e(describe_position(m, result.case.batch))}: author "
                      f"{e(fmt(m.expected))}, reference {e(fmt(m.reference))}</li>")
         items += [f"<li><b>diagnosis</b>: {e(d.text)} (<code>{e(d.id)}</code>); recomputed "
                   f"that way, all {explanation.given} of the author's numbers come out</li>"
