@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import consequences
-from .arithmetic import fmt, formula
+from .arithmetic import formula
 # Keras in float32 cannot match a float64 reference more closely than this.
 KERAS_FLOOR = {"float32": {"atol": 1e-5, "rtol": 1e-4}, "float64": {"atol": 1e-8, "rtol": 1e-7}}
 

@@ -101,21 +101,8 @@ def parse_expected_gradients(r, value, case, batched):
 
 
 def _steps(r, steps, case, batched):
-    rows = step_rows(case.cell)
-    if not isinstance(steps, list):
-        raise r.fail("expected.gradients.steps", f"is {describe(steps)}, expected a list of "
-                     f"mappings such as {{t: {case.steps}, dh: [...]}}")
-    out = {}
     meaning = f"[batch, units] = [{case.batch}, {case.units}] ([units] for batch 1)"
-    for n, step in enumerate(steps):
-        key = f"expected.gradients.steps[{n}]"
-        r.keys(step, key, ("t",) + rows)
-        t = step.get("t")
-        if isinstance(t, bool) or not isinstance(t, int) or not 1 <= t <= case.steps:
-            raise r.fail(f"{key}.t", f"is {describe(t)}, expected the step number, a whole "
-                         f"number from 1 to {case.steps}")
-        if t in out:
-            raise r.fail(f"{key}.t", f"repeats step {t}; give each step once")
-        out[t] = {q: batched(r, step[q], f"{key}.{q}", (case.units,), meaning, case)
-                  for q in rows if step.get(q) is not None}
-    return out
+    return r.step_table(
+        steps, "expected.gradients.steps", step_rows(case.cell), case.steps,
+        lambda value, key: batched(r, value, key, (case.units,), meaning, case),
+        f"{{t: {case.steps}, dh: [...]}}")

@@ -151,6 +151,28 @@ class Reader:
                             "an LSTM case needs moderate numbers")
         return arr
 
+    def step_table(self, steps, key, rows, last_step, read, example, check=None):
+        """{t: {row: array}} from a list of per-step mappings such as {t: 2, dh: [...]}:
+        each t a step number from 1 to ``last_step``, given once; each row read by
+        ``read(value, key)``; ``check(step, key)`` first, for a message of the caller's."""
+        if not isinstance(steps, list):
+            raise self.fail(key, f"is {describe(steps)}, expected a list of mappings such as "
+                            f"{example}")
+        out = {}
+        for n, step in enumerate(steps):
+            where = f"{key}[{n}]"
+            if check is not None:
+                check(step, where)
+            self.keys(step, where, ("t",) + tuple(rows))
+            t = step.get("t")
+            if isinstance(t, bool) or not isinstance(t, int) or not 1 <= t <= last_step:
+                raise self.fail(f"{where}.t", f"is {describe(t)}, expected the step number, "
+                                f"a whole number from 1 to {last_step}")
+            if t in out:
+                raise self.fail(f"{where}.t", f"repeats step {t}; give each step once")
+            out[t] = {q: read(step[q], f"{where}.{q}") for q in rows if step.get(q) is not None}
+        return out
+
     def shaped(self, arr, key, want, meaning):
         if arr.shape != tuple(want):
             raise self.fail(key, f"is {'x'.join(map(str, arr.shape))}, expected "

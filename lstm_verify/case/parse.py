@@ -294,20 +294,8 @@ def _expected(r, expected, case):
 
 def _expected_steps(r, steps, case, state):
     rows = case.cell.written
-    if not isinstance(steps, list):
-        raise r.fail("expected.steps", f"is {describe(steps)}, expected a list of "
-                     f"mappings such as {{t: 1, {rows[0]}: [...], h: [...]}}")
-    out = {}
-    for n, step in enumerate(steps):
-        key = f"expected.steps[{n}]"
-        _no_cell_state(r, step, key, case)
-        r.keys(step, key, ("t",) + rows)
-        t = step.get("t")
-        if isinstance(t, bool) or not isinstance(t, int) or not 1 <= t <= case.steps:
-            raise r.fail(f"{key}.t", f"is {describe(t)}, expected the step number, a "
-                         f"whole number from 1 to {case.steps}")
-        if t in out:
-            raise r.fail(f"{key}.t", f"repeats step {t}; give each step once")
-        out[t] = {q: _batched(r, step[q], f"{key}.{q}", (case.units,), state, case, nulls=True)
-                  for q in rows if step.get(q) is not None}
-    return out
+    return r.step_table(
+        steps, "expected.steps", rows, case.steps,
+        lambda value, key: _batched(r, value, key, (case.units,), state, case, nulls=True),
+        f"{{t: 1, {rows[0]}: [...], h: [...]}}",
+        check=lambda step, key: _no_cell_state(r, step, key, case))

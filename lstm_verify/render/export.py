@@ -10,7 +10,6 @@ No TensorFlow, unless --with-keras asks for Keras's values (export_keras).
 
 from dataclasses import dataclass, field
 
-from .. import activations
 from . import safe_text
 from ..cells.teaching import (activated, book_form, equation_lines, options_text, symbol,
                              symbolic, two_bias_rows)
