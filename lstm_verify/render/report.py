@@ -165,15 +165,8 @@ def _render_explanation(console, result):
     """The first divergence, each mistake that reproduces the author's numbers, warnings."""
     explanation = result.explanation
     if explanation is not None and explanation.first is not None:
-        m = explanation.first
-        tables.say(console, f"first divergence: {describe_position(m, result.case.batch)}: "
-                            f"author {fmt(m.expected)}, reference {fmt(m.reference)}", 2)
-        for d in explanation.diagnoses:
-            tables.say(console, f"[yellow]diagnosis:[/] {escape(d.text)} ({d.id}); recomputed "
-                                f"that way, all {explanation.given} of the author's numbers "
-                                "come out", 2)
-        if explanation.note:
-            tables.say(console, escape(explanation.note), 2)
+        tables.say_explanation(console, explanation,
+                               describe_position(explanation.first, result.case.batch))
         if explanation.diagnoses and result.case.known_mistake:
             tables.say(console, f"recorded as: {escape(result.case.known_mistake)}", 2)
     for warning in result.warnings:

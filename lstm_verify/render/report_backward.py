@@ -112,15 +112,8 @@ def render_mismatches(console, result, limit=20):
     explanation = result.backward_explanation
     if explanation is None or explanation.first is None:
         return
-    m = explanation.first
-    tables.say(console, f"first divergence (backward): {describe_position(m)}: author "
-                        f"{fmt(m.expected)}, reference {fmt(m.reference)}", 2)
-    for d in explanation.diagnoses:
-        tables.say(console, f"[yellow]diagnosis:[/] {escape(d.text)} ({d.id}); recomputed "
-                            f"that way, all {explanation.given} of the author's gradients "
-                            "come out", 2)
-    if explanation.note:
-        tables.say(console, escape(explanation.note), 2)
+    tables.say_explanation(console, explanation, describe_position(explanation.first),
+                           label=" (backward)", numbers="gradients")
 
 
 def render_trace(console, case, grads):

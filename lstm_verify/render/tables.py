@@ -1,6 +1,9 @@
 """Tables that fit the terminal: units split across tables by width, never a cut number,
 and text lines that wrap under their own indent. No computation here."""
 
+from ..arithmetic import fmt
+from .safe_text import markup as escape
+
 MAX_UNITS_SHOWN = 8      # a wider layer shows the units that differ, and says so
 MAX_UNITS_DIFFERING = 32
 
@@ -73,3 +76,16 @@ def say(console, markup, indent=0):
     from rich.text import Text
 
     console.print(Padding(Text.from_markup(markup), (0, 0, 0, indent), expand=False))
+
+
+def say_explanation(console, explanation, where, label="", numbers="numbers"):
+    """The first divergence (``where``: its position, described), each mistake that
+    reproduces the author's ``numbers`` when recomputed, and the explanation's note."""
+    m = explanation.first
+    say(console, f"first divergence{label}: {where}: author {fmt(m.expected)}, reference "
+                 f"{fmt(m.reference)}", 2)
+    for d in explanation.diagnoses:
+        say(console, f"[yellow]diagnosis:[/] {escape(d.text)} ({d.id}); recomputed that way, "
+                     f"all {explanation.given} of the author's {numbers} come out", 2)
+    if explanation.note:
+        say(console, escape(explanation.note), 2)
