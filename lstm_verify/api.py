@@ -5,6 +5,7 @@ its tests, and for notebooks.
     case = lv.load_case("cases/seed-article.yaml")      # or lv.case_from_arrays(...)
     trace = lv.reference(case)                         # numpy only: no TensorFlow
     result = lv.verify(case)                           # reference + Keras + diagnosis
+    for result in lv.verify_files("cases/"): ...       # a whole suite, in order
     lv.assert_matches(case, {"h": my_h})               # AssertionError with the gate table
 
 Everything else in the package is private.  Keras is imported only by verify and
@@ -21,8 +22,9 @@ from .case import parse as _case
 from . import forward as _forward
 from .errors import CaseError
 
-__all__ = ["CaseError", "Verification", "assert_matches", "case_from_arrays",
-           "case_from_layer", "load_case", "reference", "verify"]
+__all__ = ["CaseError", "Verification", "Verifications", "assert_matches",
+           "case_from_arrays", "case_from_layer", "load_case", "reference", "verify",
+           "verify_files"]
 
 
 def load_case(path):
@@ -123,10 +125,68 @@ def _verification(result):
                         warnings=list(result.warnings), result=result)
 
 
-def verify(case):
-    """Reference, the real Keras layer, comparison and diagnosis: a Verification."""
+def verify(case, against=()):
+    """Reference, the real Keras layer, comparison and diagnosis: a Verification.
+    ``against``: other implementations to compare with the reference too (torch,
+    onnxruntime, keras-jax, keras-torch, keras2); a case recorded from a Keras 2 model
+    (``keras: 2``) also runs through Keras 2, as verify does on the command line."""
     from .suite import verify_case
-    return _verification(verify_case(case))
+    return _verification(_with_engines(_runner(against), [verify_case(case)])[0])
+
+
+def _runner(against):
+    """The engines of ``against``: names, or one comma-separated string as --against."""
+    from .engines import Runner, parse_against
+    return Runner(parse_against(against if isinstance(against, str) else ",".join(against)))
+
+
+def _with_engines(runner, results):
+    try:
+        return [runner.check(result) for result in results]
+    finally:
+        runner.close()
+
+
+class Verifications:
+    """What verify_files returns: ``len()`` case files, iterated as one Verification each,
+    in order, as they are done; ``skipped`` the YAML files in the folders that are plainly
+    not cases (no weights and inputs keys)."""
+
+    def __init__(self, paths, against, jobs, max_values, verbose):
+        from .suite import collect
+        found = collect(paths)
+        self.files, self.skipped, self.skipped_note = found.files, found.skipped, \
+            found.skipped_note
+        self._runner = _runner(against)
+        self._options = dict(jobs=_jobs(jobs, len(self.files)), verbose=verbose,
+                             **({} if max_values is None else {"max_values": max_values}))
+
+    def __len__(self):
+        return len(self.files)
+
+    def __iter__(self):
+        from .suite import verify_files
+        try:
+            for result in verify_files(self.files, **self._options):
+                yield _verification(self._runner.check(result))
+        finally:
+            self._runner.close()
+
+
+def _jobs(jobs, count):
+    from .parallel import auto_jobs
+    return auto_jobs(count) if jobs is None else max(1, int(jobs))
+
+
+def verify_files(paths, *, against=(), jobs=None, max_values=None, verbose=False):
+    """verify for every case file named by ``paths`` (files, or folders searched
+    recursively): a Verifications to iterate, one Verification per file in order (a bad
+    file is status 'error', it does not stop the others).  ``jobs``: processes to verify
+    with (default: more than one only for a large suite with idle cores; each imports
+    TensorFlow once).  ``against`` as for verify; ``max_values`` caps a file's numbers
+    (as --max-values); ``verbose`` lets TensorFlow's own messages through."""
+    return Verifications([paths] if isinstance(paths, (str, Path)) else list(paths),
+                         against, jobs, max_values, verbose)
 
 
 def _plain_report(result, width=100):

@@ -35,27 +35,26 @@ def cmd_verify(args):
     """
     import warnings
 
+    from . import api
     from .render import report
-    from .suite import collect, verify_files
 
-    from .engines import Runner, parse_against
-    engines = Runner(parse_against(args.against))   # other implementations; none by default
     if args.junit_xml:
         from .render import junit
         junit.check_target(args.junit_xml, force=args.force)   # refuse before any work
-    found = collect(args.paths)
-    files = found.files
-    if found.skipped:
-        print(visible(found.skipped_note), file=sys.stderr)
+    suite = api.verify_files(args.paths, against=args.against, jobs=args.jobs,
+                             max_values=args.max_values, verbose=args.verbose)
+    if suite.skipped:
+        print(visible(suite.skipped_note), file=sys.stderr)
     if not args.verbose:
         warnings.filterwarnings("ignore", module="keras")
     results = []
     console = _console()
     from .render.progress import case_progress, wants_progress
-    with case_progress(console, len(files), wants_progress(console, len(files), args.json)) \
+    with case_progress(console, len(suite), wants_progress(console, len(suite), args.json)) \
             as advance:
-        for result in verify_files(files, verbose=args.verbose, max_values=args.max_values):
-            results.append(engines.check(result))
+        for verification in suite:
+            result = verification.result
+            results.append(result)
             advance(result.name)
             if args.json:
                 continue
@@ -63,7 +62,6 @@ def cmd_verify(args):
                 report.render_line(console, result)
             else:
                 report.render(console, result, all_steps=args.all_steps)
-    engines.close()
     if args.json:
         print(report.to_json(results))
     else:
@@ -350,6 +348,10 @@ def build_parser():
                              "onnxruntime, keras-jax, keras-torch, comma-separated")
     verify.add_argument("--force", action="store_true",
                         help="let --junit-xml replace a file that is not a JUnit report")
+    verify.add_argument("--jobs", type=whole(1, 64), default=None, metavar="N",
+                        help="verify with N processes side by side, each starting "
+                             "TensorFlow once (default: more than one only for 16 or more "
+                             "cases with idle cores)")
 
     calc = add("calc", cmd_calc)
     calc.add_argument("path", metavar="PATH", help="a case file")

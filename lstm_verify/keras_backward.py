@@ -47,7 +47,8 @@ def run(case, upstream, verbose=False):
     inputs, kwargs = _call_args(case)
     x = tf.constant(inputs)
     initial = [tf.constant(s) for s in kwargs.pop("initial_state")]
-    layer, recorded, log = _layers(keras, case)
+    built = _layers(keras, case)
+    layer, recorded, log = built.plain, built.recorded, built.log
 
     layer.set_weights(_weights(case))
     with tf.GradientTape(persistent=True) as tape:

@@ -1,16 +1,16 @@
 """Run a case through its real Keras layer and record the gates Keras computed.
 
-The only module that imports TensorFlow/Keras; import it lazily (TensorFlow takes
-seconds to start).  Two runs share the case's weights:
+The only module that imports TensorFlow/Keras (with keras_traced and keras_backward);
+import it lazily (TensorFlow takes seconds to start).
 
-1. the real layer (``keras.layers.LSTM``, ``GRU`` or ``SimpleRNN`` as the case's cell
-   says, with return_sequences=True, return_state=True) gives the sequence and the
-   final states;
-2. Keras's own cell (``LSTMCell``, ``GRUCell``, ``SimpleRNNCell``) inside Keras's own
-   ``RNN`` loop, with the activation functions wrapped so each records what Keras fed
-   it and what it returned, gives the per-step gates.  Its outputs must equal the real
-   layer's, so the gates shown are the ones behind the layer's answer, not a
-   re-derivation.
+Keras's own cell (``LSTMCell``, ``GRUCell``, ``SimpleRNNCell``) runs inside Keras's own
+``RNN`` loop with the case's weights, its activation functions wrapped so each records
+what Keras fed it and what it returned: the per-step gates, and the sequence and final
+states the loop returns.  That loop over that cell *is* what ``keras.layers.LSTM``,
+``GRU`` and ``SimpleRNN`` run wherever their fused cuDNN kernel cannot (no GPU, see
+``_fused_kernel_possible``), so one run gives both the layer's answer and the gates
+behind it; where a GPU could take the fused path, the plain layer runs as well and
+must agree.  A shape of layer seen many times runs as one traced graph (keras_traced).
 """
 
 import importlib.util
@@ -113,35 +113,90 @@ def _as64(value):
     return np.asarray(value, dtype=np.float64)
 
 
-def run(case, verbose=False):
-    """Run ``case`` in Keras; return a Trace of Keras's own numbers (float64 copies)."""
+def run(case, verbose=False, traced=None):
+    """Run ``case`` in Keras; return a Trace of Keras's own numbers (float64 copies).
+    ``traced``: True or False to choose the traced graph or the eager run (a masked
+    case is always eager); by default, traced once its shape has run TRACE_AFTER times."""
     keras = _import_keras(verbose)
     inputs, kwargs = _call_args(case)
-    layer, recorded, log = _layers(keras, case)
-    states = case.cell.states
-
-    layer.set_weights(_weights(case))
-    sequence, *final = (_as64(v) for v in layer(inputs, **kwargs))
-
-    recorded.set_weights(_weights(case))
-    log.calls.clear()
-    log.steps.clear()
-    rec_sequence, *rec_final = (_as64(v) for v in recorded(inputs, **kwargs))
-
-    trace = _trace_from_steps(case, log.steps[-case.steps:], dict(zip(states, final)),
-                              sequence)
-    _check_agreement(case, trace, rec_sequence, dict(zip(states, rec_final)))
+    built = _layers(keras, case)
+    built.runs += 1
+    if traced is None:
+        traced = built.runs > TRACE_AFTER
+    if traced and case.mask is None:
+        from . import keras_traced     # a shape seen many times: one traced graph
+        trace = keras_traced.run(built, case, inputs, kwargs)
+    else:
+        trace = _run_recorded(case, built, inputs, kwargs)
+    if _fused_kernel_possible():
+        _check_plain_layer(case, built, trace, inputs, kwargs)
+    _check_carried_states(case, trace)
     return trace
 
 
-_LAYERS = {}        # built layers by options; a suite of same-shaped cases builds them once
-_MAX_LAYERS = 16
+def _run_recorded(case, built, inputs, kwargs):
+    """Keras's RNN loop over the recording cell, eagerly: the cell's log holds every
+    step's inputs, states and activation calls as Keras computed them."""
+    built.recorded.set_weights(_weights(case))
+    built.log.calls.clear()
+    built.log.steps.clear()
+    sequence, *final = (_as64(v) for v in built.recorded(inputs, **kwargs))
+    return _trace_from_steps(case, built.log.steps[-case.steps:],
+                             dict(zip(case.cell.states, final)), sequence)
+
+
+# After this many runs of one shape of layer, its cases run as one traced graph: tracing
+# costs ~15 eager runs, and a suite of same-shaped cases repays it many times over.
+TRACE_AFTER = 8
+
+
+def _fused_kernel_possible():
+    """On a GPU, keras.layers.LSTM/GRU may run cuDNN's fused kernel instead of its cell
+    (keras/src/backend/tensorflow/rnn.py: cudnn_ok needs a GPU); then the plain layer is
+    run too and must agree.  Without one, the layer's call is Keras's RNN loop over its
+    cell, which is what the recording run is (tests/test_keras_capture.py checks it)."""
+    global _GPU
+    if _GPU is None:
+        import tensorflow as tf
+        _GPU = bool(tf.config.list_logical_devices("GPU"))
+    return _GPU
+
+
+_GPU = None
+
+
+class _Built:
+    """The Keras layers for one shape of case (cell, options, input_dim), built once:
+    each run replaces all their weights with set_weights, and none keeps state between
+    calls (not stateful, no dropout)."""
+
+    def __init__(self, keras, case, options, rnn_options):
+        self.keras, self.case, self.options, self.rnn_options = keras, case, options, \
+            rnn_options
+        self.log = _Log()
+        cell = _recording_cell_class(keras, case.cell)(**options, log=self.log)
+        self.recorded = keras.layers.RNN(cell, **rnn_options, dtype=case.dtype)
+        self.recorded.build((None, None, case.input_dim))
+        self.runs = 0
+        self.traced = None          # keras_traced's graph, once this shape repeats
+        self._plain = None
+
+    @property
+    def plain(self):
+        """The real layer (keras.layers.LSTM, GRU, SimpleRNN) with the same options."""
+        if self._plain is None:
+            self._plain = getattr(self.keras.layers, self.case.cell.keras_layer)(
+                **self.options, **self.rnn_options)
+            self._plain.build((None, None, self.case.input_dim))
+        return self._plain
+
+
+_LAYERS = {}        # _Built by options; a suite of same-shaped cases builds them once
+_MAX_LAYERS = 64
 
 
 def _layers(keras, case):
-    """The real layer and the recording RNN for the case's cell, options and input_dim.
-    Building both costs ~12 ms; each run replaces all their weights with set_weights, and
-    neither keeps state between calls (not stateful, no dropout)."""
+    """The built layers for the case's cell, options and input_dim (~6 ms to build)."""
     options = _layer_options(case)
     rnn_options = dict(return_sequences=True, return_state=True,
                        go_backwards=case.go_backwards,
@@ -151,13 +206,7 @@ def _layers(keras, case):
     if key not in _LAYERS:
         if len(_LAYERS) >= _MAX_LAYERS:
             del _LAYERS[next(iter(_LAYERS))]
-        layer = getattr(keras.layers, case.cell.keras_layer)(**options, **rnn_options)
-        layer.build((None, None, case.input_dim))
-        log = _Log()
-        cell = _recording_cell_class(keras, case.cell)(**options, log=log)
-        recorded = keras.layers.RNN(cell, **rnn_options, dtype=case.dtype)
-        recorded.build((None, None, case.input_dim))
-        _LAYERS[key] = layer, recorded, log
+        _LAYERS[key] = _Built(keras, case, options, rnn_options)
     return _LAYERS[key]
 
 
@@ -232,19 +281,32 @@ def _trace_from_steps(case, steps, final, sequence):
                               for n, name in enumerate(cell.states)})
 
 
-def _check_agreement(case, trace, rec_sequence, rec_final):
-    """The instrumented run must reproduce the real layer, and each unmasked step's cell
-    output must be the state Keras carried on."""
-    tol = dict(rtol=1e-6, atol=1e-6) if case.dtype == "float32" else dict(rtol=1e-12, atol=1e-12)
-    checks = [("sequence", rec_sequence, trace.sequence)]
-    checks += [(f"final {name}", rec_final[name], trace.final[name])
-               for name in case.cell.states]
+def _tolerance(case):
+    return dict(rtol=1e-6, atol=1e-6) if case.dtype == "float32" else dict(rtol=1e-12,
+                                                                           atol=1e-12)
+
+
+def _check_plain_layer(case, built, trace, inputs, kwargs):
+    """The real layer's outputs must be the recording run's."""
+    built.plain.set_weights(_weights(case))
+    sequence, *final = (_as64(v) for v in built.plain(inputs, **kwargs))
+    checks = [("sequence", trace.sequence, sequence)]
+    checks += [(f"final {name}", trace.final[name], value)
+               for name, value in zip(case.cell.states, final)]
+    _agree(case, checks, f"differs from keras.layers.{case.cell.keras_layer}'s")
+
+
+def _check_carried_states(case, trace):
+    """Each unmasked step's cell output must be the state Keras carried on."""
     live = ~trace.masked
-    checks += [(f"per-step {name}", trace.cell_states[name][live], trace.steps[name][live])
-               for name in case.cell.states]
-    for what, recorded, layer in checks:
-        if not np.allclose(recorded, layer, equal_nan=True, **tol):
-            worst = float(np.nanmax(np.abs(recorded - layer)))
-            raise KerasMismatch(f"the gate capture's {what} differs from keras.layers."
-                                f"{case.cell.keras_layer}'s by up to {worst:.3g} in case "
-                                f"{case.name}")
+    _agree(case, [(f"per-step {name}", trace.cell_states[name][live],
+                   trace.steps[name][live]) for name in case.cell.states],
+           "differs from the state Keras carried on")
+
+
+def _agree(case, checks, what_differs):
+    for what, recorded, other in checks:
+        if not np.allclose(recorded, other, equal_nan=True, **_tolerance(case)):
+            worst = float(np.nanmax(np.abs(recorded - other)))
+            raise KerasMismatch(f"the gate capture's {what} {what_differs} by up to "
+                                f"{worst:.3g} in case {case.name}")

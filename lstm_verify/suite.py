@@ -127,13 +127,29 @@ def _backward(case, ref, result, verbose):
     return judge_backward(result, case, grads, tf_grads)
 
 
-def verify_files(files, verbose=False, **load_options):
-    """Yield one Result per file, in order; bad files become status 'error'."""
-    for path, loaded in load_all(files, **load_options):
-        if not isinstance(loaded, CaseError):
-            try:
-                yield verify_case(loaded, verbose=verbose)
-                continue
-            except CaseError as exc:   # found while running it: still this file's verdict
-                loaded = exc
-        yield Result(file=str(path), name=path.stem, status="error", error=str(loaded))
+def verify_file(path, verbose=False, **load_options):
+    """Load and verify one case file (or pass on collect's CaseError): its Result, with
+    any problem with the file as status 'error'."""
+    if isinstance(path, CaseError):
+        return _error(Path(path.file), str(path))
+    try:
+        return verify_case(load_case(path, **load_options), verbose=verbose)
+    except CaseError as exc:   # reading it, or found while running it: this file's verdict
+        return _error(path, str(exc))
+
+
+def _error(path, message):
+    path = Path(path)
+    return Result(file=str(path), name=path.stem, status="error", error=message)
+
+
+def verify_files(files, verbose=False, jobs=1, **load_options):
+    """Yield one Result per file, in order; bad files become status 'error'.  With
+    ``jobs`` > 1, worker processes verify the files side by side (parallel.py)."""
+    jobs = min(jobs, len(files))
+    if jobs > 1:
+        from .parallel import verify_in_workers
+        yield from verify_in_workers(files, jobs, verify_file, _error, verbose, load_options)
+        return
+    for path in files:
+        yield verify_file(path, verbose=verbose, **load_options)

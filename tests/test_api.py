@@ -19,9 +19,9 @@ def seed_arrays():
 
 
 def test_public_names_are_few_and_importable():
-    assert set(lv.__all__) == {"CaseError", "Verification", "assert_matches",
-                               "case_from_arrays", "case_from_layer", "load_case",
-                               "reference", "verify"}
+    assert set(lv.__all__) == {"CaseError", "Verification", "Verifications",
+                               "assert_matches", "case_from_arrays", "case_from_layer",
+                               "load_case", "reference", "verify", "verify_files"}
 
 
 def test_load_case_errors_name_file_and_key(write_case):

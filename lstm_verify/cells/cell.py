@@ -103,6 +103,11 @@ class Cell:
     # layout -> {Keras's block letter: the layout's own name for it}, where they differ
     layout_names: dict = field(default_factory=dict)
 
+    def __reduce__(self):
+        # a cell pickles as its name (its equations are functions, some lambdas), so a
+        # Result can cross to another process (suite's parallel verify)
+        return _cell_named, (self.name,)
+
     @property
     def a_title(self):
         """'an LSTM', 'a GRU', 'a SimpleRNN'."""
@@ -128,6 +133,11 @@ class Cell:
 
     def symbol(self, quantity):
         return self.symbols.get(quantity, quantity)
+
+
+def _cell_named(name):
+    from . import get
+    return get(name)
 
 
 def factor(fmt, value):

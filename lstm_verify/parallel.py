@@ -1,0 +1,169 @@
+"""verify on many case files with more than one process: each worker
+(``python -m lstm_verify.parallel``) imports TensorFlow once and verifies whole case files,
+so the workers' TensorFlow start-ups run side by side and so do their cases; this process
+never imports TensorFlow, and yields the Results in the files' order as they arrive.
+
+The protocol: pickled messages, each behind an 8-byte length, on the worker's stdin and
+stdout: a task ``(path, verbose, load_options)`` in, a Result out (or a bug's traceback).
+A worker's stdout is kept for answers (anything a library prints goes to its stderr, a
+temporary file quoted if the worker stops).
+"""
+
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import traceback
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]   # so `python -m` finds this copy
+
+
+def auto_jobs(count):
+    """How many processes a suite of ``count`` case files is worth: one (this process)
+    unless at least two cores are idle now (Linux's count of running processes) and the
+    suite is big enough to repay a second TensorFlow start-up (16 cases or more)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        (os.cpu_count() or 1)
+    try:
+        with open("/proc/loadavg") as f:          # "0.52 0.58 0.59 2/1234 5678"
+            running = int(f.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        running = 1
+    idle = cores - max(running - 1, 0)          # this process is one of those running
+    return max(1, min(4, idle, count // 8))
+
+
+def _send(stream, message):
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(struct.pack("<Q", len(data)) + data)
+    stream.flush()
+
+
+def _receive(stream):
+    head = stream.read(8)
+    if len(head) < 8:
+        return None
+    size, = struct.unpack("<Q", head)
+    data = stream.read(size)
+    return pickle.loads(data) if len(data) == size else None
+
+
+class WorkerStopped(Exception):
+    """A worker process ended without answering."""
+
+
+class _Worker:
+    def __init__(self):
+        self.log = tempfile.TemporaryFile()
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL",
+                                                                    "3"))
+        self.process = subprocess.Popen([sys.executable, "-m", "lstm_verify.parallel"],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=self.log, env=env, cwd=PROJECT)
+
+    def verify(self, task):
+        try:
+            _send(self.process.stdin, task)
+            answer = _receive(self.process.stdout)
+        except (OSError, pickle.UnpicklingError, EOFError):
+            answer = None
+        if answer is None:
+            code = self.process.wait()
+            self.log.seek(0)
+            tail = self.log.read().decode(errors="replace").strip()[-600:]
+            raise WorkerStopped(f"the worker process verifying it stopped (exit code {code})"
+                                + (f": {tail}" if tail else ""))
+        kind, value = answer
+        if kind == "bug":
+            raise RuntimeError(f"a worker process failed with:\n{value}")
+        return value
+
+    def close(self):
+        if self.process.poll() is None:
+            try:
+                self.process.stdin.close()
+                self.process.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+def verify_in_workers(files, jobs, verify_one, error_result, verbose, load_options):
+    """Yield ``verify_one``'s Result for each file, in order, computed by ``jobs`` worker
+    processes; a file whose worker stopped gets ``error_result(path, message)``."""
+    results, lock = {}, threading.Condition()
+    todo = iter(range(len(files)))
+    state = {"alive": jobs, "stop": False, "bug": None}
+
+    def drive(worker):
+        while True:
+            with lock:
+                index = None if state["stop"] else next(todo, None)
+            if index is None:
+                return
+            path = files[index]
+            try:
+                result = verify_one(path) if not isinstance(path, (str, Path)) else \
+                    worker.verify((path, verbose, load_options))
+            except WorkerStopped as exc:
+                with lock:
+                    results[index] = error_result(path, str(exc))
+                    state["alive"] -= 1
+                    if state["alive"] == 0:   # no worker left: the rest cannot run
+                        for rest in todo:
+                            results[rest] = error_result(files[rest], str(exc))
+                    lock.notify_all()
+                return
+            except Exception as exc:          # a bug: stop, and show it in this process
+                with lock:
+                    state["bug"], state["stop"] = exc, True
+                    lock.notify_all()
+                return
+            with lock:
+                results[index] = result
+                lock.notify_all()
+
+    workers = [_Worker() for _ in range(jobs)]
+    threads = [threading.Thread(target=drive, args=(w,), daemon=True) for w in workers]
+    for thread in threads:
+        thread.start()
+    try:
+        for index in range(len(files)):
+            with lock:
+                lock.wait_for(lambda: index in results or state["bug"] is not None)
+                if index not in results:
+                    raise state["bug"]
+                result = results.pop(index)
+            yield result
+    finally:
+        with lock:
+            state["stop"] = True
+        for worker in workers:
+            worker.close()
+
+
+def main():
+    """A worker: verify each task's case file; answer with its Result."""
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)          # a library's prints go to stderr, never into the answers
+    tasks = sys.stdin.buffer
+    from .suite import verify_file
+    while True:
+        task = _receive(tasks)
+        if task is None:
+            return 0
+        path, verbose, load_options = task
+        try:
+            answer = ("result", verify_file(path, verbose=verbose, **load_options))
+        except Exception:
+            answer = ("bug", traceback.format_exc())
+        _send(answers, answer)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""verify with worker processes (--jobs, lv.verify_files(jobs=...)): the same Results, in
+the same order, as one process; a worker that stops costs its file only; a bug in a worker
+is shown, not swallowed; this process never imports TensorFlow."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import CASES, ROOT, run_cli
+
+import lstm_verify as lv
+from lstm_verify import parallel, suite
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """Some bundled cases (pass, known mistakes, GRU, SimpleRNN, backward), a failing
+    case, a file that is not valid YAML and one with a bad key."""
+    root = tmp_path_factory.mktemp("suite")
+    for path in ["seed-article.yaml", "mistake-gate-order.yaml", "gru/masking.yaml",
+                 "simple_rnn/relu.yaml", "backward/one-step-by-hand.yaml",
+                 "go-backwards.yaml"]:
+        shutil.copy(CASES / path, root / path.replace("/", "-"))
+    text = (CASES / "seed-article-corrected.yaml").read_text()
+    (root / "fails.yaml").write_text(text.replace("  h: [0, 4, 0]", "  h: [0, 4, 1]"))
+    (root / "broken.yaml").write_text("inputs: [[1, 2\nweights: {}\n")
+    (root / "bad-key.yaml").write_text(text.replace("units:", "unitz:"))
+    return root
+
+
+def verify_json(folder, jobs):
+    done = run_cli("verify", "--json", "--jobs", jobs, folder)
+    return done.returncode, json.loads(done.stdout)["cases"]
+
+
+def test_two_workers_give_what_one_process_gives_in_the_same_order(folder):
+    code_one, one = verify_json(folder, 1)
+    code_two, two = verify_json(folder, 2)
+    assert code_one == code_two == 2          # an error file: exit 2
+    assert [c["file"] for c in two] == [c["file"] for c in one]
+    assert one == two
+    statuses = {c["file"].rsplit("/", 1)[-1]: c["status"] for c in two}
+    assert statuses["fails.yaml"] == "fail" and statuses["broken.yaml"] == "error"
+    assert statuses["seed-article.yaml"] == "known-mistake"
+    assert "unitz" in next(c["error"] for c in two if c["file"].endswith("bad-key.yaml"))
+
+
+def test_a_worker_that_stops_costs_its_file_only(folder, monkeypatch):
+    files = suite.collect([folder]).files
+    victim = files[2]
+
+    class Dying(parallel._Worker):
+        def verify(self, task):
+            if task[0] == victim:
+                self.process.kill()       # as the OOM killer or a crash in TensorFlow would
+            return super().verify(task)
+
+    monkeypatch.setattr(parallel, "_Worker", Dying)
+    results = list(suite.verify_files(files, jobs=2))
+    assert [r.file for r in results] == [str(f) for f in files]
+    stopped = results[2]
+    assert stopped.status == "error"
+    assert "worker process verifying it stopped (exit code -9)" in stopped.error
+    alone = list(suite.verify_files(files[3:], jobs=1))
+    assert [r.status for r in results[3:]] == [r.status for r in alone]
+
+
+def test_every_worker_stopping_ends_the_run_with_errors_not_a_hang(folder, monkeypatch):
+    class Dead(parallel._Worker):
+        def verify(self, task):
+            self.process.kill()
+            return super().verify(task)
+
+    monkeypatch.setattr(parallel, "_Worker", Dead)
+    files = suite.collect([folder]).files
+    results = list(suite.verify_files(files, jobs=2))
+    assert len(results) == len(files)
+    assert all(r.status == "error" and "stopped" in r.error for r in results)
+
+
+def test_a_bug_in_a_worker_is_raised_here_with_its_traceback(folder):
+    files = suite.collect([folder]).files[:3]
+    with pytest.raises(RuntimeError, match="(?s)worker process failed.*TypeError.*surprise"):
+        list(suite.verify_files(files, jobs=2, surprise=1))
+
+
+def test_the_parallel_run_does_not_import_tensorflow_here(folder):
+    code = ("import sys, lstm_verify as lv\n"
+            f"results = [v.status for v in lv.verify_files({str(folder)!r}, jobs=2)]\n"
+            "print(len(results), 'tensorflow' in sys.modules, 'keras' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=600)
+    assert done.stdout.split() == ["9", "False", "False"], done.stderr[-2000:]
+
+
+def test_auto_jobs_is_one_for_a_small_suite_and_at_most_the_idle_cores():
+    assert parallel.auto_jobs(1) == 1
+    assert parallel.auto_jobs(15) == 1
+    import os
+    cores = len(os.sched_getaffinity(0))
+    assert 1 <= parallel.auto_jobs(10_000) <= min(4, cores)
+
+
+def test_verify_files_api_yields_verifications_in_order(folder):
+    suite_run = lv.verify_files(folder, jobs=1)
+    assert len(suite_run) == 9
+    verifications = list(suite_run)
+    names = [Path(v.result.file).name for v in verifications]
+    assert names == sorted(names)
+    by_name = {Path(v.result.file).stem: v for v in verifications}
+    assert by_name["fails"].status == "fail" and not by_name["fails"].passed
+    assert by_name["fails"].first_divergence.quantity == "h"
+    assert by_name["seed-article"].status == "known-mistake"
+    assert by_name["broken"].status == "error"
+
+
+def test_verify_files_refuses_an_unknown_engine_before_any_work(folder):
+    with pytest.raises(lv.CaseError, match="'tensorflow' is not an engine"):
+        lv.verify_files(folder, against=["tensorflow"])
+
+
+def test_verify_runs_a_keras2_case_through_keras2_as_the_cli_does():
+    pytest.importorskip("tf_keras")
+    case = lv.load_case(CASES / "seed-article-corrected.yaml")
+    case.keras = 2
+    engines = lv.verify(case).result.engines
+    assert [e.engine for e in engines] == ["keras", "keras2"]
+    assert engines[1].status == "pass"
+    plain = lv.load_case(CASES / "seed-article-corrected.yaml")
+    assert [e.engine for e in lv.verify(plain, against=["torch"]).result.engines][:2] == \
+        ["keras", "torch"]
