@@ -95,18 +95,26 @@ def run(case, step=None, arithmetic=None):
 
     states = case.initial_state
     output = np.zeros_like(states["h"])  # Keras's "previous output" starts at zero, not h0
-    per_step, outputs = [], []
-    for x_t, live in zip(x, mask[:, :, None]):                      # live (B, 1)
+    stacked, outputs = {}, []
+    for k, (x_t, live) in enumerate(zip(x, mask[:, :, None])):      # live (B, 1)
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported, not warned
             values = step(x_t, states, a)
         values.update({f"{s}_prev": states[s] for s in cell.states})
-        states = {s: np.where(live, values[s], states[s]) for s in cell.states}
-        values.update(states)  # states as Keras carries them (unchanged when masked)
-        masked_output = np.zeros_like(output) if case.zero_output_for_mask else output
-        output = np.where(live, states["h"], masked_output)
-        per_step.append(values)
+        if live.all():      # no mask here: the step's states are carried on, h is output
+            states = {s: values[s] for s in cell.states}
+            output = states["h"]
+        else:
+            states = {s: np.where(live, values[s], states[s]) for s in cell.states}
+            values.update(states)  # states as Keras carries them (unchanged when masked)
+            masked_output = np.zeros_like(output) if case.zero_output_for_mask else output
+            output = np.where(live, states["h"], masked_output)
+        for name, value in values.items():     # into (T, …) arrays as the loop goes
+            if k == 0:   # float64, or object for the exact walkthrough's Fractions
+                kind = np.asarray(value).dtype
+                stacked[name] = np.empty((case.steps,) + np.shape(value),
+                                         object if kind == object else np.float64)
+            stacked[name][k] = value
         outputs.append(output)
 
-    stacked = {key: np.stack([values[key] for values in per_step]) for key in per_step[0]}
     return Trace(cell=cell, x=x, masked=~mask, steps=stacked,
                  sequence=np.stack(outputs, axis=1), final=states)
