@@ -9,7 +9,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from conftest import CASES, run_cli
-from test_export import LATEX_SAFE, browser, latex_structure_ok  # noqa: F401 (a fixture)
+from test_export import LATEX_SAFE, latex_structure_ok
 
 from lstm_verify import activations, backward
 from lstm_verify.case import load_case
@@ -338,7 +338,7 @@ def test_latex_with_the_backward_pass_compiles(tmp_path, name):
     assert result.returncode == 0, result.stdout[-3000:]
 
 
-def test_browser_shows_the_backward_tables(browser, tmp_path):  # noqa: F811 (the fixture)
+def test_browser_shows_the_backward_tables(browser, tmp_path):
     out = tmp_path / "gru.html"
     result = run_cli("export", BACKWARD / "gru-one-step.yaml", "--format", "html", "-o", out)
     assert result.returncode == 0, result.stderr

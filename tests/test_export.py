@@ -4,7 +4,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 
 import pytest
 from cell_cases import GRU_EXACT, RNN, dec, gru_steps, gru_text, rnn_steps
@@ -12,7 +11,7 @@ from conftest import CASES, ROOT, run_cli
 
 from lstm_verify import cells
 from lstm_verify.case import load_case
-from lstm_verify.cells.teaching import activated
+from lstm_verify.cells.teaching import activated, diagram
 from lstm_verify.errors import CaseError
 from lstm_verify.render.export import document, export, quantities, render
 from lstm_verify.render.export_html import heat_colour, scales, text_colour
@@ -181,33 +180,6 @@ def test_heat_colours_run_from_blue_through_white_to_red():
 
 # --- the page in a real browser -------------------------------------------------------
 
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not (CHROMIUM and CHROMEDRIVER):
-        pytest.skip("Chromium is not installed (Debian packages chromium and chromium-driver; "
-                    ".ci/run installs them)")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is in the test extra")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    profile = tempfile.mkdtemp(prefix="lstm-verify-chromium-")
-    # no network on CI machines: without these flags Chromium stalls on its background calls
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}",
-                 "--window-size=1400,1100", "--force-device-scale-factor=1"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
-
-
 @pytest.fixture(scope="module")
 def page(browser, tmp_path_factory):
     folder = tmp_path_factory.mktemp("html")
@@ -227,6 +199,11 @@ def rendered_size(driver, selector):
 def computed(driver, element, prop):
     return driver.execute_script("return getComputedStyle(arguments[0])[arguments[1]];",
                                  element, prop)
+
+
+def strip(driver, name):
+    """The values a strip of the diagram (x or h_prev) shows, slot by slot."""
+    return [s.text for s in driver.find_elements("css selector", f"#in-{name} .slot")]
 
 
 def test_browser_draws_the_cell_diagram(page):
@@ -280,8 +257,10 @@ def test_clicking_a_row_puts_its_values_into_the_diagram(page):
     box = driver.find_element("css selector", "#box-o rect")
     o_cell = row.find_element("css selector", "td[data-q='o']")
     assert computed(driver, box, "fill") == computed(driver, o_cell, "backgroundColor")
-    assert driver.find_element("id", "v-h_prev").text == row.get_attribute("data-h-prev")
-    assert driver.find_element("id", "v-x").text == "= [0, -2]"    # step 2 reads x = [0, -2]
+    # step 2 reads x = [0, -2] and h_prev = step 1's h = [1/3, -5/9], unit 1's own outlined
+    assert strip(driver, "x") == ["0", "-2"]
+    assert strip(driver, "h_prev") == ["1/3", "-5/9"]
+    assert driver.find_element("css selector", "#in-h_prev .slot.own").text == "-5/9"
     assert driver.find_element("id", "selection").text.startswith("step 2, unit 1")
 
 
@@ -346,7 +325,7 @@ def test_browser_page_for_two_sequences_and_a_masked_step(browser, tmp_path):
     browser.execute_script("arguments[0].scrollIntoView()", row)
     row.click()
     assert browser.find_element("id", "selection").text.startswith("step 1, sequence 1, unit 0")
-    assert browser.find_element("id", "v-x").text == "= [3]"
+    assert strip(browser, "x") == ["3"]
     # x = 3: z_i = 3 -> i = hard_sigmoid(3) = 1; c = i·c~ = 3; o = hard_sigmoid(3) = 1, h = 3
     assert [browser.find_element("id", f"v-{q}").text for q in ("i", "c", "h")] == ["1", "3", "3"]
 
@@ -429,13 +408,14 @@ def test_latex_compiles_for_every_cell(write_case, tmp_path, variant):
     assert (tmp_path / "case.pdf").stat().st_size > 1000
 
 
-@pytest.mark.parametrize("name", cells.CELLS)
-def test_every_cells_diagram_draws_its_own_gates_and_has_a_place_for_every_value(name):
-    cell = cells.get(name)
-    drawing = cell.teaching.diagram
+@pytest.mark.parametrize("variant", CELL_CASES)
+def test_every_cells_diagram_draws_its_own_gates_and_has_a_place_for_every_value(write_case,
+                                                                                variant):
+    case = load_case(write_case(CELL_CASES[variant]))
+    cell, drawing = case.cell, diagram(case)
     boxed = [q for q, _, _ in drawing.boxes]
     assert sorted(boxed) == sorted(g.name for g in activated(cell))
-    slots = boxed + [q for _, _, q in drawing.values]
+    slots = boxed + [q for _, _, q in drawing.values] + [q for q, *_ in drawing.inputs]
     assert len(slots) == len(set(slots))          # one element per id on the page
     assert set(slots) == set(cell.rows) | {"x"} | {f"{s}_prev" for s in cell.states}
 
@@ -466,13 +446,13 @@ def test_browser_draws_each_cells_own_diagram(browser, tmp_path, variant):
     for q in cell.rows:
         cell_text = row.find_element("css selector", f"td[data-q='{q}']").text
         assert browser.find_element("id", f"v-{q}").text == cell_text, q
-    for s in cell.states:
-        assert browser.find_element("id", f"v-{s}_prev").text == row.get_attribute(
-            f"data-{s}-prev")
+    if variant == "lstm":     # the unit's own c_prev; h_prev is drawn whole
+        assert browser.find_element("id", "v-c_prev").text == row.get_attribute("data-c-prev")
     assert browser.find_element("id", "selection").text.startswith(f"step {case.steps}, unit 1")
     if variant == "gru":   # step 2, unit 1: h_prev 0, z = 1/3, r = 1/2, h~ = -3, h = -2
+        assert browser.find_element("css selector", "#in-h_prev .slot.own").text == "0"
         assert [browser.find_element("id", f"v-{q}").text
-                for q in ("h_prev", "z", "r", "h_tilde", "h")] == ["0", "1/3", "0.5", "-3", "-2"]
+                for q in ("z", "r", "h_tilde", "h")] == ["1/3", "0.5", "-3", "-2"]
     groups = browser.find_elements("css selector", "#step-1-0 tr.groups th")
     assert [g.text for g in groups][1:] == (["pre-activations z", "states"]
                                             if variant == "simple_rnn" else

@@ -19,7 +19,7 @@ import numpy as np
 
 from .cell import Cell, Gate, Mistake, affine_text, factor
 from .teaching import (Backward, BackwardLine, Bias, Diagram, Dot, OneMinus, Product, Q, Sum,
-                       Teaching, Update)
+                       Teaching, Update, symbolic)
 
 BLOCKS = ("z", "r", "h")
 
@@ -231,30 +231,47 @@ BACKWARD = Backward(
 )
 
 
+def diagram(case):
+    """h_prev comes up the left: into the top line (kept where z is 1), into the buses of
+    z and r, and through the reset gate into h~: as r·h_prev, or with reset_after as
+    r·(h_prev·U_h + b_h,rec), a note between z and h~."""
+    if case.reset_after:      # r scales h_prev·U_h + b_h,rec: a note between z and h~
+        recurrent = Sum((Dot(("h_prev",), "recurrent_kernel"),)
+                        + ((Bias(1),) if case.use_bias else ()))
+        notes = ((450, 248, 140, 44, None, symbolic(recurrent, case, "h")),)
+        reset, bus_end, read = (520, 170, "×"), 520, "r·(h_t-1·U_h)"
+        wires = ((520, 360, 520, 292, 1), (520, 248, 520, 188, 1),             # h_prev·U_h
+                 (170, 218, 170, 170, 0), (170, 170, 503, 170, 1), (537, 170, 610, 170, 0))
+    else:                     # r scales h_prev itself
+        notes, reset, bus_end, read = (), (170, 170, "×"), 305, "r·h_t-1"
+        wires = ((170, 218, 170, 188, 1), (40, 170, 153, 170, 1), (187, 170, 610, 170, 0))
+    return Diagram(
+        caption="GRU cell: update gate z and reset gate r, each reading all of h_t-1 and all "
+                f"of x_t; candidate h~ reading x_t and {read}; output h",
+        boxes=(("r", 170, 270), ("z", 330, 270), ("h_tilde", 700, 270)),
+        notes=notes,
+        nodes=((330, 60, "×"), (700, 60, "+"), (700, 150, "×"), (450, 110, "1−"), reset),
+        wires=((40, 420, 40, 60, 0), (40, 60, 313, 60, 1),                      # h_prev up
+               (347, 60, 683, 60, 1), (717, 60, 825, 60, 1),                    # h line
+               (40, 360, bus_end, 360, 0),                                      # h_prev bus
+               (145, 360, 145, 324, 1), (305, 360, 305, 324, 1),
+               (600, 420, 600, 395, 0), (195, 395, 725, 395, 0),                # x bus
+               (195, 395, 195, 324, 1), (355, 395, 355, 324, 1), (725, 395, 725, 324, 1),
+               (610, 170, 610, 270, 0), (610, 270, 636, 270, 1),                # reset -> h~
+               (330, 218, 330, 78, 1),                                          # z -> x
+               (330, 110, 433, 110, 1), (467, 110, 640, 110, 0),                # 1 - z
+               (640, 110, 640, 150, 0), (640, 150, 683, 150, 1),
+               (700, 218, 700, 168, 1), (700, 133, 700, 78, 1)) + wires,        # h~ -> x -> +
+        ends=((832, 52, "h", "t"),),
+        values=((832, 84, "h"),))
+
+
 TEACHING = Teaching(
     activated=None,     # the gates
     pre_activation=pre_activation,
     updates=(Update("h", "hidden state", Sum((Product((Q("z"), Q("h_prev"))),
                                               Product((OneMinus(Q("z")), Q("h_tilde")))))),),
-    # h_prev on top, kept where z is 1; r scales h_prev on its way into h~; one crossing
-    diagram=Diagram(
-        caption="GRU cell: update gate z, reset gate r, candidate h~; output h",
-        boxes=(("r", 190, 270), ("z", 330, 270), ("h_tilde", 600, 270)),
-        notes=(),
-        nodes=((330, 60, "×"), (600, 60, "+"), (600, 150, "×"), (450, 110, "1−"),
-               (190, 170, "×")),
-        wires=((95, 60, 313, 60, 1), (347, 60, 583, 60, 1), (617, 60, 725, 60, 1),  # h line
-               (110, 60, 110, 360, 0), (110, 360, 600, 360, 0),                 # h_prev, x bus
-               (250, 430, 250, 362, 1),
-               (190, 360, 190, 324, 1), (330, 360, 330, 324, 1), (600, 360, 600, 324, 1),
-               (190, 218, 190, 188, 1), (110, 170, 173, 170, 1),                # r·h_prev
-               (207, 170, 510, 170, 0), (510, 170, 510, 270, 0), (510, 270, 536, 270, 1),
-               (330, 218, 330, 78, 1),                                          # z -> x
-               (330, 110, 433, 110, 1), (467, 110, 540, 110, 0),                # 1 - z
-               (540, 110, 540, 150, 0), (540, 150, 583, 150, 1),
-               (600, 218, 600, 168, 1), (600, 133, 600, 78, 1)),                # h~ -> x -> +
-        ends=((10, 52, "h", "t-1"), (262, 440, "x", "t"), (732, 52, "h", "t")),
-        values=((10, 84, "h_prev"), (300, 440, "x"), (732, 84, "h"))),
+    diagram=diagram,
     backward=BACKWARD,
 )
 

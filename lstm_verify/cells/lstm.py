@@ -234,25 +234,28 @@ TEACHING = Teaching(
     updates=(Update("c", "cell state", Sum((Product((Q("f"), Q("c_prev"))),
                                             Product((Q("i"), Q("c_tilde")))))),
              Update("h", "hidden state", Product((Q("o"), Act("activation", Q("c")))))),
-    # the cell state line on top, the [h_prev, x] bus below, the gates between
+    # the cell state line on top, the gates below it, and under the gates two buses: all of
+    # h_prev and all of x into every gate (the x taps cross the h_prev bus)
     diagram=Diagram(
-        caption="LSTM cell: gates i, f, candidate, o; cell state c; output h",
+        caption="LSTM cell: gates i, f, candidate, o, each reading all of h_t-1 and all of "
+                "x_t; cell state c; output h",
         boxes=(("f", 150, 270), ("i", 285, 270), ("c_tilde", 420, 270), ("o", 590, 270)),
         notes=((530, 105, 120, 50, "activation", "c"),),
         nodes=((150, 60, "×"), (420, 60, "+"), (420, 150, "×"), (590, 190, "×")),
         wires=((95, 60, 133, 60, 1), (167, 60, 403, 60, 1), (437, 60, 725, 60, 1),  # c line
-               (95, 360, 590, 360, 0), (90, 430, 90, 362, 1),                   # h_prev, x bus
-               (150, 360, 150, 324, 1), (285, 360, 285, 324, 1), (420, 360, 420, 324, 1),
-               (590, 360, 590, 324, 1),                                         # bus -> gates
+               (40, 420, 40, 360, 0), (40, 360, 565, 360, 0),                    # h_prev bus
+               (125, 360, 125, 324, 1), (260, 360, 260, 324, 1), (395, 360, 395, 324, 1),
+               (565, 360, 565, 324, 1),
+               (600, 420, 600, 395, 0), (175, 395, 615, 395, 0),                 # x bus
+               (175, 395, 175, 324, 1), (310, 395, 310, 324, 1), (445, 395, 445, 324, 1),
+               (615, 395, 615, 324, 1),
                (150, 218, 150, 78, 1),                                          # f -> x
                (285, 218, 285, 150, 0), (285, 150, 402, 150, 1),                # i -> x
                (420, 218, 420, 168, 1), (420, 133, 420, 78, 1),                 # c~ -> x -> +
                (590, 60, 590, 103, 1), (590, 155, 590, 172, 1),                 # c -> act -> x
                (590, 218, 590, 208, 1), (607, 190, 725, 190, 1)),               # o -> x -> h
-        ends=((10, 52, "c", "t-1"), (10, 316, "h", "t-1"), (102, 440, "x", "t"),
-              (732, 52, "c", "t"), (732, 182, "h", "t")),
-        values=((10, 84, "c_prev"), (10, 350, "h_prev"), (140, 440, "x"), (732, 84, "c"),
-                (732, 214, "h"))),
+        ends=((10, 52, "c", "t-1"), (732, 52, "c", "t"), (732, 182, "h", "t")),
+        values=((10, 84, "c_prev"), (732, 84, "c"), (732, 214, "h"))),
     backward=BACKWARD,
 )
 

@@ -64,14 +64,16 @@ TEACHING = Teaching(
     pre_activation=pre_activation,
     updates=(),
     diagram=Diagram(
-        caption="SimpleRNN cell: h = activation(x·W + h_prev·U + b); output h",
-        boxes=(("h", 400, 230),),
+        caption="SimpleRNN cell: h = activation(x·W + h_prev·U + b), reading all of h_t-1 "
+                "and all of x_t; output h",
+        boxes=(("h", 400, 270),),
         notes=(),
         nodes=(),
-        wires=((95, 360, 400, 360, 0), (400, 360, 400, 284, 1), (250, 430, 250, 362, 1),
-               (400, 176, 400, 60, 0), (400, 60, 725, 60, 1)),
-        ends=((10, 316, "h", "t-1"), (262, 440, "x", "t"), (732, 52, "h", "t")),
-        values=((10, 350, "h_prev"), (300, 440, "x"))),
+        wires=((40, 420, 40, 360, 0), (40, 360, 375, 360, 0), (375, 360, 375, 324, 1),
+               (600, 420, 600, 395, 0), (425, 395, 600, 395, 0), (425, 395, 425, 324, 1),
+               (400, 218, 400, 60, 0), (400, 60, 725, 60, 1)),
+        ends=((732, 52, "h", "t"),),
+        values=()),
     backward=Backward(
         lines=(BackwardLine("dz_h", "dh·{act}'(z_h)",
                             lambda v, n: f"{n.f(v['dh'])}·"

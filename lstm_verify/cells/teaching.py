@@ -62,17 +62,26 @@ class Update:
     expression: object
 
 
+# The two vectors every gate reads in full, drawn below the cell as strips of values:
+# (quantity, symbol, subscript, x, y, width) in SVG user units; each cell wires the
+# strips' feeds (from (40, 420) and (600, 420)) into its buses.
+INPUTS = (("h_prev", "h", "t-1", 10, 420, 550), ("x", "x", "t", 580, 420, 370))
+
+
 @dataclass(frozen=True)
 class Diagram:
-    """The cell drawn on the HTML page (SVG user units, viewBox 0 0 960 450)."""
+    """The cell drawn on the HTML page (SVG user units, 960 wide; the input strips below
+    y = 420 make it as tall as they need)."""
 
     caption: str           # for screen readers
     boxes: tuple           # (quantity, x, y): one box per activated quantity, with its value
-    notes: tuple           # (x, y, width, height, role, argument): an activation box, no value
+    notes: tuple           # (x, y, width, height, role, argument): role(argument), no value;
+                           # role None: the argument is the note's whole text
     nodes: tuple           # (x, y, sign): ×, +, 1−
     wires: tuple           # (x1, y1, x2, y2, arrow)
-    ends: tuple            # (x, y, name, subscript): the labels c_t-1, h_t-1, x_t, h_t
-    values: tuple          # (x, y, quantity): where a clicked row's h_prev, x, c, h go
+    ends: tuple            # (x, y, name, subscript): the labels c_t-1, c_t, h_t
+    values: tuple          # (x, y, quantity): where a clicked row's c_prev, c, h go
+    inputs: tuple = INPUTS
 
 
 @dataclass(frozen=True)
@@ -84,7 +93,7 @@ class Teaching:
     activated: tuple
     pre_activation: object
     updates: tuple
-    diagram: Diagram
+    diagram: object            # a Diagram, or diagram(case) -> Diagram (the GRU's options)
     backward: object = None    # Backward: the backward step as explain walks through it
 
 
@@ -112,6 +121,12 @@ class Backward:
     lines: tuple
     carry: tuple
     inputs: str
+
+
+def diagram(case):
+    """The case's cell drawing: a Diagram, drawn for the case's options where they matter."""
+    drawing = case.cell.teaching.diagram
+    return drawing(case) if callable(drawing) else drawing
 
 
 def activated(cell):

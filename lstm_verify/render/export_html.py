@@ -6,13 +6,15 @@ its states and how they connect, drawn from the cell's Diagram in cells/), and e
 step's table is a heat map: a cell's background is its value on a blue-white-red
 scale shared by every step of that quantity, so a class sees a gate open (red) or
 close (white) from one step to the next.  Clicking a row puts that unit's values
-into the diagram.
+into the diagram, with the whole x_t and h_{t-1} its gates read (diagram_svg).
 """
 
 import html
 import re
 
-from ..cells.teaching import activated, activation_name
+from ..cells.teaching import diagram
+from .diagram_svg import CSS as diagram_css
+from .diagram_svg import SCRIPT, diagram_svg, input_data
 from .export import Table, quantities
 
 POSITIVE = (178, 24, 43)     # dark red: large positive values
@@ -81,7 +83,7 @@ def page(doc):
     for kind, body in doc.blocks:
         if kind == "h2":
             if body == "Setup":      # the diagram right after the description
-                parts.append(_diagram(doc))
+                parts.append(diagram_svg(doc))
             parts.append(f"<h2>{e(body)}</h2>")
         elif kind == "p":
             parts.append(f"<p>{maths(body)}</p>")
@@ -94,7 +96,8 @@ def page(doc):
             parts.append(_heat_table(doc, body, scale))
         else:
             parts.append(_table(body))
-    return PAGE.format(title=e(doc.title), css=CSS, body="\n".join(parts), script=SCRIPT)
+    return PAGE.format(title=e(doc.title), css=CSS + diagram_css, body="\n".join(parts),
+                       script=SCRIPT)
 
 
 def _table(table: Table):
@@ -130,21 +133,23 @@ def _heat_table(doc, table, scale):
     group_row = ('<tr class="groups"><th></th>' + "".join(
         f'<th colspan="{len(group)}"{gap if n else ""}>{title}</th>'
         for n, (title, group) in enumerate(groups)) + "</tr>")
+    whole = {q for q, *_ in diagram(doc.case).inputs}
     rows = []
     for u, (cells, values) in enumerate(zip(table.rows, table.values)):
-        x = ", ".join(doc.num.fmt(v) for v in tr.x[t - 1, b])
-        prev = " ".join(f'data-{s}-prev="{e(doc.num.fmt(tr.steps[s + "_prev"][t - 1, b, u]))}"'
-                        for s in cell.states)
+        # the unit's own c_prev; h_prev is drawn whole, from the table's data-h_prev
+        prev = "".join(f' data-{s}-prev="{e(doc.num.fmt(tr.steps[s + "_prev"][t - 1, b, u]))}"'
+                       for s in cell.states if f"{s}_prev" not in whole)
         tds = [f"<th>{e(cells[0])}</th>"]
         for q, text, v in zip(names, cells[1:], values):
             style = f"background-color: {heat_colour(v, scale[q])}; " \
                     f"color: {text_colour(v, scale[q])}"
             tds.append(f'<td data-q="{q}"{gap if q in starts else ""} style="{style}">'
                        f"{e(text)}</td>")
-        rows.append(f'<tr class="unit" data-t="{t}" data-b="{b}" data-u="{u}" {prev} '
-                    f'data-x="= [{e(x)}]">' + "".join(tds) + "</tr>")
+        rows.append(f'<tr class="unit" data-t="{t}" data-b="{b}" data-u="{u}"{prev}>'
+                    + "".join(tds) + "</tr>")
     masked = " masked" if tr.masked[t - 1, b] else ""
-    return (f'<div class="scroll"><table class="heat{masked}" id="step-{t}-{b}"><caption>'
+    return (f'<div class="scroll"><table class="heat{masked}" id="step-{t}-{b}"'
+            f"{input_data(doc, t, b)}><caption>"
             f"{maths(table.caption)}</caption><thead>{group_row}<tr>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 
@@ -155,50 +160,6 @@ def _legend():
             f'<span class="bar" style="background: linear-gradient(to right, {stops})"></span>'
             "<span>positive</span><span class=\"note\">each column coloured on its own scale, "
             "the same for every step; click a row to see that unit in the diagram</span></div>")
-
-
-def _box(key, x, y, symbol, activation, w=124, h=104):
-    e = html.escape
-    return (f'<g class="gate" id="box-{key}"><rect x="{x - w / 2}" y="{y - h / 2}" width="{w}" '
-            f'height="{h}" rx="10"/><text x="{x}" y="{y - 20}" class="sym">{e(symbol)}</text>'
-            f'<text x="{x}" y="{y + 2}" class="act">{e(activation)}</text>'
-            f'<text x="{x}" y="{y + 38}" class="val" id="v-{key}">–</text></g>')
-
-
-def _node(x, y, sign):
-    wide = ' class="wide"' if len(sign) > 1 else ""     # 1− in a circle made for × and +
-    return (f'<g class="node"><circle cx="{x}" cy="{y}" r="17"/>'
-            f'<text x="{x}" y="{y + 8}"{wide}>{sign}</text></g>')
-
-
-def _diagram(doc):
-    """Inline SVG of the case's cell, from its Diagram; value labels (ids v-*) are
-    filled in by the script."""
-    e, case = html.escape, doc.case
-    drawing = case.cell.teaching.diagram
-    gates = {g.name: g for g in activated(case.cell)}
-    lines = "".join(f'<line x1="{a}" y1="{b}" x2="{c}" y2="{d}"'
-                    + (' marker-end="url(#arrow)"/>' if arrow else "/>")
-                    for a, b, c, d, arrow in drawing.wires)
-    parts = [_box(q, x, y, gates[q].symbol, activation_name(case, gates[q].role))
-             for q, x, y in drawing.boxes]
-    parts += [f'<g class="gate act-box"><rect x="{x}" y="{y}" width="{w}" height="{h}" '
-              f'rx="10"/><text x="{x + w / 2:g}" y="{y + h / 2 + 7:g}" class="act">'
-              f"{e(activation_name(case, role))}({e(arg)})</text></g>"
-              for x, y, w, h, role, arg in drawing.notes]
-    parts += [_node(x, y, sign) for x, y, sign in drawing.nodes]
-    labels = "".join(f'<text x="{x}" y="{y}" class="io">{e(name)}<tspan class="sub">'
-                     f"{e(sub)}</tspan></text>" for x, y, name, sub in drawing.ends)
-    labels += "".join(f'<text x="{x}" y="{y}" class="io val" id="v-{q}">'
-                      f'{"" if q == "x" else "–"}</text>' for x, y, q in drawing.values)
-    return (f'<figure class="diagram" data-batch="{case.batch}" data-cell="{case.cell.name}">'
-            '<svg id="cell-diagram" viewBox="0 0 960 450" '
-            f'role="img" aria-label="{e(drawing.caption)}"><defs><marker id="arrow" '
-            'viewBox="0 0 10 10" refX="9" refY="5" '
-            'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
-            '<path d="M 0 0 L 10 5 L 0 10 z"/></marker></defs>'
-            f'<g class="wires">{lines}</g>{"".join(parts)}{labels}</svg>'
-            '<figcaption id="selection">click a row of a step table</figcaption></figure>')
 
 
 CSS = """
@@ -229,50 +190,9 @@ div.scroll { overflow-x: auto; }
 table.masked caption { color: #8a4b00; }
 pre.equations { font-size: 1.15em; background: #f3f3f3; border-left: 6px solid #111;
                 padding: 0.6em 1em; white-space: pre-wrap; }
-figure.diagram { margin: 0.5em 0 1em; } #cell-diagram { width: 100%; max-width: 1150px;
-                                                          height: auto; }
-figcaption { font-size: 1em; font-weight: bold; }
-svg line { stroke: #111; stroke-width: 3; } svg marker path { fill: #111; }
-svg .gate rect { fill: #fff; stroke: #111; stroke-width: 3; }
-svg .act-box rect { fill: #f3f3f3; }
-svg text { font-family: "DejaVu Sans", Arial, sans-serif; text-anchor: middle;
-           fill: #111; font-size: 26px; }
-svg .sym { font-weight: bold; font-size: 28px; } svg .act { font-size: 15px; font-weight: normal; }
-svg .val { font-weight: bold; font-size: 24px; }
-svg .io { text-anchor: start; font-weight: bold; }
-svg .sub { font-size: 16px; baseline-shift: sub; }
-svg .node circle { fill: #fff; stroke: #111; stroke-width: 3; }
-svg .node text.wide { font-size: 17px; font-weight: bold; }
 .legend { display: flex; align-items: center; gap: 0.6em; flex-wrap: wrap; }
 .legend .bar { display: inline-block; width: 260px; height: 26px; border: 2px solid #333; }
 .legend .note { font-size: 0.85em; }
-"""
-
-SCRIPT = """
-function show(row) {
-  document.querySelectorAll('tr.selected').forEach(r => r.classList.remove('selected'));
-  row.classList.add('selected');
-  row.querySelectorAll('td[data-q]').forEach(cell => {
-    const label = document.getElementById('v-' + cell.dataset.q);
-    if (label) label.textContent = cell.textContent;
-    const box = document.querySelector('#box-' + cell.dataset.q + ' rect');
-    if (box) box.style.fill = getComputedStyle(cell).backgroundColor;
-    if (box && label) label.style.fill = getComputedStyle(cell).color;
-  });
-  // data-h-prev, data-c-prev, data-x: the step's inputs, into v-h_prev, v-c_prev, v-x
-  Object.entries(row.dataset).forEach(([key, value]) => {
-    if (key !== 'x' && !key.endsWith('Prev')) return;
-    const label = document.getElementById('v-' + (key === 'x' ? 'x' : key.slice(0, -4) + '_prev'));
-    if (label) label.textContent = value;
-  });
-  const batch = Number(document.querySelector('figure.diagram').dataset.batch);
-  const seq = batch > 1 ? ', sequence ' + row.dataset.b : '';
-  document.getElementById('selection').textContent =
-    'step ' + row.dataset.t + seq + ', unit ' + row.dataset.u + ' (click a row of a step table)';
-}
-document.querySelectorAll('tr.unit').forEach(row => row.addEventListener('click', () => show(row)));
-const first = document.querySelector('tr.unit');
-if (first) show(first);
 """
 
 PAGE = """<!DOCTYPE html>
