@@ -79,20 +79,23 @@ def cmd_verify(args):
 def cmd_calc(args):
     """Show the reference calculator's full trace for a case (no TensorFlow needed).
 
+    Tables fit the terminal; a layer of more than 8 units shows its first 8 in them
+    (--all-units shows every unit).
     Example: lstm-verify calc cases/seed-article-corrected.yaml
     """
     from . import forward
-    from .render import report
+    from .render import trace as trace_tables
     from .case import load_case
 
     case = load_case(args.path, max_values=args.max_values)
     console = _console()
     trace = forward.run(case)
-    report.render_trace(console, case, trace)
+    trace_tables.render_trace(console, case, trace, all_units=args.all_units)
     if case.backward is not None:   # the reference's gradients too
         from . import backward
         from .render import report_backward
-        report_backward.render_trace(console, case, backward.run(case, trace))
+        report_backward.render_trace(console, case, backward.run(case, trace),
+                                     all_units=args.all_units)
     return EXIT_OK
 
 
@@ -355,6 +358,9 @@ def build_parser():
 
     calc = add("calc", cmd_calc)
     calc.add_argument("path", metavar="PATH", help="a case file")
+    calc.add_argument("--all-units", action="store_true",
+                      help="a table column for every unit of a wide layer (by default the "
+                           "first 8)")
 
     validate = add("validate", cmd_validate)
     validate.add_argument("paths", nargs="+", metavar="PATH", help="case files or folders")

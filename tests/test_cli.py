@@ -127,4 +127,4 @@ def test_calc_shows_every_gate():
     for gate, values in (("i", "5 │      2 │      1"), ("o", "2 │      1 │      0"),
                          ("h", "0 │      4 │      0"), ("c", "0 │      4 │      1")):
         assert values in rows[gate], rows
-    assert "final h = [0, 4, 0], c = [0, 4, 1]" in result.stdout
+    assert "final h = [0, 4, 0]\nfinal c = [0, 4, 1]\n" in result.stdout

@@ -56,7 +56,8 @@ def test_run_reports_gate_table_and_one_paragraph_error(tmp_path):
     assert "PASSED seed-article.yaml::seed-article" in out.stdout
     assert "FAILED wrong-h.yaml::wrong-h" in out.stdout
     assert "FAILED broken.yaml::broken" in out.stdout
-    failure = out.stdout.split("wrong-h")[1]
+    failure = out.stdout.split(" wrong-h ")[1]   # from its section's header (the path in
+    # the report's title, printed whole, holds "wrong-h" too)
     assert "step 1" in failure and "h" in failure and "7" in failure   # the gate table
     assert "\x1b[" not in out.stdout                                    # no colour codes
     assert "broken.yaml:4: is not valid YAML" in out.stdout   # the one-paragraph error

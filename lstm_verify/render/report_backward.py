@@ -12,8 +12,8 @@ from ..backward.forms import in_case_form, step_rows
 LEGEND = ("backward pass: L = Σ upstream·outputs (or ½·Σ(output − target)²), a sum over "
           "batch, time and units, never a mean; dh at step t is the whole dL/dh_t (from "
           "that step's output and from step t+1), dc likewise; di, df, ... are with respect "
-          "to the gates after their activation, dz_… before it; each cell: reference / "
-          "K = TensorFlow's gradient tape / A = author")
+          "to the gates after their activation, dz_i, dz_f, ... before it; each cell: "
+          "reference / K = TensorFlow's gradient tape / A = author")
 MAX_WEIGHT_VALUES = 48      # a weight gradient with more values is summarised
 
 
@@ -73,16 +73,9 @@ def render(console, result):
     _render_weights(console, case, result.gradients, result.gradient_mismatches)
 
 
-def _nested(array):
-    """[[1, 2], [3, 4]] with each number as fmt writes it, on one line."""
-    if np.ndim(array) == 0:
-        return fmt(array)
-    return "[" + ", ".join(_nested(row) for row in array) + "]"
-
-
 def _render_weights(console, case, grads, mismatches=None):
-    """Each weight gradient in the case's own form, the inputs' and the initial state's;
-    with ``mismatches`` (verify), each marked ✓ or ✗."""
+    """Each weight gradient in the case's own form, the inputs' and the initial state's,
+    one matrix row per line; with ``mismatches`` (verify), each marked ✓ or ✗."""
     named = in_case_form(case, case.kernel, case.recurrent_kernel, case.bias)
     names = list(named) + ["inputs"] + [f"initial_state.{s}" for s in case.cell.states]
     for q in names:
@@ -93,10 +86,10 @@ def _render_weights(console, case, grads, mismatches=None):
             given = " (the author's given)" if _author(case, q, None) is not None else ""
             mark = (" [red]✗[/]" if wrong else " [green]✓[/]") + given
         if ref.size > MAX_WEIGHT_VALUES:
-            console.print(f"  dL/d{escape(q)}: {'x'.join(map(str, ref.shape))} values, max "
-                          f"|value| {fmt(np.max(np.abs(ref)))}{mark}")
+            tables.say(console, f"dL/d{escape(q)}: {'x'.join(map(str, ref.shape))} values, "
+                                f"max |value| {fmt(np.max(np.abs(ref)))}{mark}", 2)
         else:
-            console.print(f"  dL/d{escape(q)} = {_nested(ref)}{mark}", soft_wrap=True)
+            tables.say_array(console, f"dL/d{q}", ref, mark)
 
 
 def render_mismatches(console, result, limit=20):
@@ -116,20 +109,20 @@ def render_mismatches(console, result, limit=20):
                            label=" (backward)", numbers="gradients")
 
 
-def render_trace(console, case, grads):
-    """calc: the reference's gradients alone, each step from the last backwards."""
-    from rich.table import Table
-
-    console.print(f"[dim]{LEGEND.split('; each cell')[0]}[/]")
+def render_trace(console, case, grads, all_units=False):
+    """calc: the reference's gradients alone, each step from the last backwards (units
+    past MAX_UNITS_SHOWN only with ``all_units``)."""
+    tables.say(console, f"[dim]{LEGEND.split('; each cell')[0]}[/]")
+    units, units_note = tables.leading_units(case.units, all_units)
+    rows = step_rows(case.cell)
     for t in range(case.steps, 0, -1):
         for b in range(case.batch):
             batch = f", batch {b}" if case.batch > 1 else ""
-            table = Table(title=f"backward, step {t}{batch}", title_justify="left")
-            table.add_column("")
-            for u in range(case.units):
-                table.add_column(f"unit {u}", justify="right")
-            for q in step_rows(case.cell):
-                table.add_row(q.replace("_tilde", "~"),
-                              *(fmt(v) for v in grads.steps[q][t - 1, b]))
-            console.print(table)
+            console.print(*tables.fitted(
+                f"backward, step {t}{batch}", [q.replace("_tilde", "~") for q in rows],
+                [f"unit {u}" for u in units],
+                [[fmt(grads.steps[q][t - 1, b, u]) for u in units] for q in rows],
+                console.width, span=tables.unit_span))
+    if units_note:
+        tables.say(console, f"[dim]{units_note}[/]")
     _render_weights(console, case, grads)

@@ -1,6 +1,10 @@
 """Tables that fit the terminal: units split across tables by width, never a cut number,
 and text lines that wrap under their own indent. No computation here."""
 
+from itertools import takewhile
+
+import numpy as np
+
 from ..arithmetic import fmt
 from .safe_text import markup as escape
 
@@ -70,6 +74,26 @@ def units_to_show(units, differing):
                    + ("" if more else ": nothing differs there"))
 
 
+def leading_units(units, every=False):
+    """calc's units (nothing differs there): all of them up to MAX_UNITS_SHOWN or with
+    ``every`` (--all-units), else the first ones and the line that says so."""
+    if every or units <= MAX_UNITS_SHOWN:
+        return list(range(units)), None
+    return (list(range(MAX_UNITS_SHOWN)),
+            f"units {MAX_UNITS_SHOWN}..{units - 1} of {units} not shown in the step tables "
+            "(--all-units shows them)")
+
+
+def heading(console, markup):
+    """A rule titled ``markup``; a title too long for one line (rich's rule would cut it
+    with "…") is printed wrapped above a plain rule."""
+    if _width(markup) + 4 <= console.width:
+        console.rule(markup, align="left")
+    else:
+        say(console, markup)
+        console.rule()
+
+
 def say(console, markup, indent=0):
     """Print a line of markup, wrapped lines keeping its indent."""
     from rich.padding import Padding
@@ -89,3 +113,44 @@ def say_explanation(console, explanation, where, label="", numbers="numbers"):
                      f"all {explanation.given} of the author's {numbers} come out", 2)
     if explanation.note:
         say(console, escape(explanation.note), 2)
+
+
+def say_array(console, name, array, after="", indent=2):
+    """``name = [[1, 2], [3, 4]]`` one innermost row per line, as numpy prints: a row too long
+    for the terminal wraps between two numbers, under its first one; ``after`` (markup)
+    follows the last bracket. ``name`` is plain text."""
+    from rich.padding import Padding
+    from rich.table import Table
+    from rich.text import Text
+
+    array = np.asarray(array)
+    if array.ndim == 0:
+        say(console, f"{escape(name)} = {fmt(array)}{after}", indent)
+        return
+    rows = array.reshape(-1, array.shape[-1])     # (every row of the last axis, its length)
+    label = f"{name} = "
+    widest = max(len(fmt(v)) for v in rows.flat)
+    if indent + len(label) + 2 * array.ndim + 1 + widest > console.width:
+        say(console, escape(f"{name} ="), indent)   # no room for a number beside the name
+        label, indent = "", indent + 2
+    grid = Table.grid()
+    grid.add_column(no_wrap=True)                  # the name, then blanks
+    grid.add_column(no_wrap=True, justify="right")  # the opening brackets
+    grid.add_column()                              # the numbers, wrapped between two
+    for r, row in enumerate(rows):
+        opens, closes = _brackets(np.unravel_index(r, array.shape[:-1]), array.shape[:-1])
+        last = r == len(rows) - 1
+        numbers = Text(", ".join(fmt(v) for v in row) + "]" * closes + ("" if last else ","))
+        if last:
+            numbers.append_text(Text.from_markup(after))
+        grid.add_row(Text(label if r == 0 else ""), Text("[" * opens), numbers)
+    console.print(Padding(grid, (0, 0, 0, indent), expand=False))
+
+
+def _brackets(index, outer):
+    """How many brackets open before and close after the row at ``index`` along the axes
+    ``outer``: its own, and one for each enclosing block it begins (or ends)."""
+    inner_first = list(zip(reversed(index), reversed(outer)))
+    opens = 1 + len(list(takewhile(lambda p: p[0] == 0, inner_first)))
+    closes = 1 + len(list(takewhile(lambda p: p[0] == p[1] - 1, inner_first)))
+    return opens, closes
