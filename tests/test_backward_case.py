@@ -126,7 +126,18 @@ def test_a_wrong_gradient_fails_verify_with_exit_1(write_case):
                    "expected: {gradients: {steps: [{t: 1, do: [1, 3]}]}}\n")
     done = run_cli("verify", write_case(text))
     assert done.returncode == 1
-    assert "do[0] at step 1, batch 0: author 1, reference 2, TensorFlow 2" in done.stdout
+    # one sequence: no ", batch 0" (as the forward report writes positions)
+    assert "✗ do[0] at step 1: author 1, reference 2, TensorFlow 2" in done.stdout
+    assert "batch 0" not in done.stdout
+
+
+def test_a_backward_position_names_the_batch_when_there_are_several():
+    from lstm_verify.backward.compare import describe_position
+    from lstm_verify.compare import Mismatch
+    m = Mismatch(quantity="dh", t=2, batch=1, unit=0, expected=2.0, reference=1.0,
+                 keras=1.0, between="expected-reference")
+    assert describe_position(m, 2) == "dh[0] at step 2, batch 1"
+    assert describe_position(m, 1) == "dh[0] at step 2"
 
 
 def test_calc_shows_the_reference_gradients_without_tensorflow():

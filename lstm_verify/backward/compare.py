@@ -95,10 +95,13 @@ def compare(case, reference, keras=None):
     return mismatches, keras_diff, expected_diff
 
 
-def describe_position(m):
-    """'dh[0] at step 2, batch 0', 'dL/dkernel[1, 3]', 'dL/dinputs[0, 1, 0]'."""
+def describe_position(m, batch=None):
+    """'dh[0] at step 2', 'dh[0] at step 2, batch 1' (the batch named unless ``batch``,
+    the case's batch size, says there is a single sequence), 'dL/dkernel[1, 3]',
+    'dL/dinputs[0, 1, 0]'."""
     if m.t is not None and m.quantity != "inputs":
-        return f"{m.quantity.replace('_tilde', '~')}[{m.unit}] at step {m.t}, batch {m.batch}"
+        return (f"{m.quantity.replace('_tilde', '~')}[{m.unit}] at step {m.t}"
+                + ("" if batch == 1 else f", batch {m.batch}"))
     return f"dL/d{m.quantity}[{', '.join(map(str, m.index))}]"
 
 
@@ -128,7 +131,7 @@ def judge(result, case, reference, keras):
         result.status = "fail"
         note = (f"TensorFlow's gradients and the reference's disagree at {len(keras_bad)} "
                 f"value(s) (max |diff| {keras_diff:.3g}); first: "
-                f"{describe_position(keras_bad[0])}")
+                f"{describe_position(keras_bad[0], case.batch)}")
     elif author_bad:
         from .diagnose import explain
         explanation = explain(case, author_bad)
@@ -136,7 +139,8 @@ def judge(result, case, reference, keras):
         result.diagnoses = list(result.diagnoses) + explanation.diagnoses
         likely = "; or ".join(d.text for d in explanation.diagnoses[:3])
         note = (f"{len(author_bad)} of the author's {n_given} gradients differ from the "
-                f"reference and TensorFlow; first {describe_position(explanation.first)}"
+                f"reference and TensorFlow; first "
+                f"{describe_position(explanation.first, case.batch)}"
                 + (f"; likely: {likely}" if likely else ""))
         if case.known_mistake and result.status in ("pass", "known-mistake"):
             result.status = "known-mistake"

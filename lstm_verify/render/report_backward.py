@@ -93,10 +93,11 @@ def _render_weights(console, case, grads, mismatches=None):
 
 
 def render_mismatches(console, result, limit=20):
+    batch = result.case.batch
     for m in result.gradient_mismatches[:limit]:
         source = "author" if m.between == "expected-reference" else "TensorFlow"
         other = m.expected if source == "author" else m.keras
-        tables.say(console, f"[red]✗[/] {describe_position(m)}: {source} {fmt(other)}, "
+        tables.say(console, f"[red]✗[/] {describe_position(m, batch)}: {source} {fmt(other)}, "
                             f"reference {fmt(m.reference)}"
                             + ("" if m.keras is None else f", TensorFlow {fmt(m.keras)}"), 2)
     if len(result.gradient_mismatches) > limit:
@@ -105,7 +106,7 @@ def render_mismatches(console, result, limit=20):
     explanation = result.backward_explanation
     if explanation is None or explanation.first is None:
         return
-    tables.say_explanation(console, explanation, describe_position(explanation.first),
+    tables.say_explanation(console, explanation, describe_position(explanation.first, batch),
                            label=" (backward)", numbers="gradients")
 
 
