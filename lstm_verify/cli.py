@@ -84,13 +84,13 @@ def cmd_calc(args):
     Example: lstm-verify calc cases/seed-article-corrected.yaml
     """
     from . import forward
-    from .render import report
+    from .render import calc
     from .case import load_case
 
     case = load_case(args.path, max_values=args.max_values)
     console = _console()
     trace = forward.run(case)
-    report.render_trace(console, case, trace)
+    calc.render_trace(console, case, trace)
     if case.backward is not None:   # the reference's gradients too
         from . import backward
         from .render import report_backward
