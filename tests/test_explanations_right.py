@@ -351,3 +351,24 @@ def test_verification_and_the_notebook_say_what_each_consequence_follows_from(tm
     assert outcome.consequences[0].endswith("is right for your c[0] at step 2 = 0.196876; "
                                             "it differs only because c[0] does")
     assert "↳ h[0] at step 2 = o[0]·tanh(c[0]) = " in result_html(outcome.result)
+
+
+def test_a_textbook_case_tells_its_consequences_in_the_books_symbols(tmp_path):
+    """The one-slip numbers with the weights typed as the book prints them (W_g·x): the
+    consequence's equation keeps the book's W_i·x, as its explanation does."""
+    import lstm_verify as lv
+    data = yaml.safe_load(one_slip_case(tmp_path / "one-slip.yaml").read_text())
+    W, U, b = (np.array(data["weights"][k]) for k in ("kernel", "recurrent_kernel", "bias"))
+    book = {}
+    for k, g in enumerate("ifco"):     # W_g [units, input_dim]: the kernel's block, transposed
+        book.update({f"W_{g}": W[:, k:k + 1].T.tolist(), f"U_{g}": U[:, k:k + 1].T.tolist(),
+                     f"b_{g}": [float(b[k])]})
+    case = lv.case_from_arrays(data["inputs"], None, None, weights=book,
+                               tolerance={"atol": 1.0e-6})
+    steps = {s["t"]: {q: v for q, v in s.items() if q != "t"}
+             for s in data["expected"]["steps"]}
+    with pytest.raises(AssertionError) as failed:
+        lv.assert_matches(case, {"steps": steps})
+    text = " ".join(str(failed.value).split())
+    assert "i[0] at step 3 = sigmoid(W_i·x + U_i·h_prev + b_i) = 0.46537 is right for your " \
+           "h[0] at step 2 = 0.112564" in text
