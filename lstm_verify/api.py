@@ -80,8 +80,10 @@ def reference(case):
 @dataclass
 class Verification:
     """The outcome of verify or assert_matches: ``status`` (pass, fail, error,
-    known-mistake), ``mismatches``, ``first_divergence``, ``diagnoses``, ``warnings``,
-    ``verdict``, and ``report``, the terminal report as plain text."""
+    known-mistake), ``mismatches`` (an author's that follow from their own earlier
+    numbers have ``consequence`` true and ``because``), ``consequences`` (those in
+    words), ``first_divergence``, ``diagnoses``, ``warnings``, ``verdict``, and
+    ``report``, the terminal report as plain text."""
 
     status: str
     verdict: str
@@ -94,6 +96,16 @@ class Verification:
     @property
     def passed(self):
         return self.status in ("pass", "known-mistake")
+
+    @property
+    def consequences(self):
+        """Each of the author's numbers that is right given their own earlier ones, in
+        words: 'h[0] at step 2 = o[0]·tanh(c[0]) = 0.112564 is right for your c[0] at
+        step 2 = 0.196876; it differs only because c[0] does' (the mismatch's
+        ``because`` lists those numbers)."""
+        from .consequences import because_text
+        return [because_text(self.result.case, m) for m in self.mismatches
+                if getattr(m, "consequence", False)]
 
     @property
     def report(self):
@@ -222,9 +234,8 @@ def assert_matches(case, actual):
     verdict = (f"{len(mismatches)} of the values checked differ from the reference; first "
                f"{_describe(explanation.first, case.batch)}"
                + (f"; likely: {likely}" if likely else ""))
-    from .compare import explain_value
-    for m in mismatches:
-        m.why = explain_value(candidate, trace, m)
+    from .compare import examine
+    examine(candidate, trace, mismatches)
     blind = symmetry.warning(candidate)
     result = Result(file=str(case.path), name=case.name, status="fail", case=candidate,
                     reference=trace, mismatches=mismatches, verdict=verdict,

@@ -24,6 +24,22 @@ def fmt(value):
     return f"{value:.6g}"
 
 
+def symbol(quantity):
+    """How a report writes a quantity: c_tilde -> c̃, h_tilde -> h̃ (as the tables and the
+    book do), sequence -> output."""
+    if quantity == "sequence":
+        return "output"
+    return quantity[0] + "\u0303" if quantity.endswith("_tilde") else quantity
+
+
+def describe_position(m, batch=None):
+    """'h[0] at step 2', 'final c[1]'; ', batch 1' added unless ``batch`` (the case's
+    batch size) says there is a single sequence."""
+    where = (f"final {symbol(m.quantity)}[{m.unit}]" if m.t is None
+             else f"{symbol(m.quantity)}[{m.unit}] at step {m.t}")
+    return where + ("" if batch == 1 else f", batch {m.batch}")
+
+
 def _last_live_step(trace, t, b):
     """Index of the last unmasked step at or before step t (1-based), or None."""
     for k in range(t - 1, -1, -1):

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import consequences
-from .arithmetic import formula
+from .arithmetic import describe_position, formula, symbol
 # Keras in float32 cannot match a float64 reference more closely than this.
 KERAS_FLOOR = {"float32": {"atol": 1e-5, "rtol": 1e-4}, "float64": {"atol": 1e-8, "rtol": 1e-7}}
 
@@ -28,6 +28,8 @@ class Mismatch:
     index: tuple = None    # the element's whole index, for arrays not shaped (batch, units)
     # right given the author's own numbers it depends on (consequences.py): not a new slip
     consequence: bool = False
+    recomputed: float = None   # the value from the author's own numbers before it
+    because: list = field(default_factory=list)   # a consequence's consequences.Cause
 
 
 @dataclass
@@ -160,15 +162,22 @@ def compare(case, reference, keras=None):
     return mismatches, keras_diff, expected_diff
 
 
+def examine(case, reference, author_mismatches):
+    """Give each of the author's mismatches its arithmetic (``why``) and say which are
+    consequences of their own earlier numbers, and of which (consequences.mark)."""
+    for m in author_mismatches:
+        m.why = explain_value(case, reference, m)
+    consequences.mark(case, reference, {(q, t): arr for q, t, arr in expected_arrays(case)
+                                        if q != "sequence" and t is not None},
+                      author_mismatches)
+
+
 def judge(case, reference, keras):
     """Compare and decide the case's status, with a one-line verdict."""
     mismatches, keras_diff, expected_diff = compare(case, reference, keras)
     keras_bad = [m for m in mismatches if m.between == "keras-reference"]
     author_bad = [m for m in mismatches if m.between == "expected-reference"]
-    for m in author_bad:
-        m.why = explain_value(case, reference, m)
-    consequences.mark(case, reference, {(q, t): arr for q, t, arr in expected_arrays(case)
-                                        if q != "sequence" and t is not None}, author_bad)
+    examine(case, reference, author_bad)
     n_own = sum(not m.consequence for m in author_bad)
     follow = (f"; {len(author_bad) - n_own} of them follow from the author's own earlier "
               f"numbers, {n_own} {'is' if n_own == 1 else 'are'} wrong on its own terms"
@@ -231,22 +240,6 @@ def _non_finite_note(case, reference, keras):
             return (f"{name} overflowed to infinity/NaN from step {int(np.argmax(bad)) + 1} "
                     "on; use smaller weights or inputs, or fewer steps")
     return None
-
-
-def symbol(quantity):
-    """How a report writes a quantity: c_tilde -> c̃, h_tilde -> h̃ (as the tables and the
-    book do), sequence -> output."""
-    if quantity == "sequence":
-        return "output"
-    return quantity[0] + "\u0303" if quantity.endswith("_tilde") else quantity
-
-
-def describe_position(m, batch=None):
-    """'h[0] at step 2', 'final c[1]'; ', batch 1' added unless ``batch`` (the case's
-    batch size) says there is a single sequence."""
-    where = (f"final {symbol(m.quantity)}[{m.unit}]" if m.t is None
-             else f"{symbol(m.quantity)}[{m.unit}] at step {m.t}")
-    return where + ("" if batch == 1 else f", batch {m.batch}")
 
 
 def explain_value(case, trace, m):

@@ -81,7 +81,8 @@ def test_json_schema(tmp_path):
     assert seed["mismatches"] == [{"quantity": "h", "t": None, "batch": 0, "unit": 2,
                                    "expected": 1.0, "reference": 0.0, "keras": 0.0,
                                    "between": "expected-reference",
-                                   "consequence": False}]
+                                   "consequence": False, "recomputed": 0.0,
+                                   "because": []}]
     assert corrected["status"] == "pass" and corrected["mismatches"] == []
     assert bad["status"] == "error" and "has no 'inputs' key" in bad["error"]
 

@@ -68,30 +68,72 @@ def test_right_gru_and_simple_rnn_numbers_have_no_diagnosis():
         assert found(case) == []
 
 
-@pytest.mark.parametrize("reset_after", [True, False])
-def test_gru_update_rule_flipped(reset_after):
-    data = gru_data(reset_after=reset_after)
-    right = forward.run(parse_case(data, "x"))
-    # the author's convention, written out: h = (1 - z)·h_prev + z·h~, carried forward
-    case = parse_case(data, "x")
+def gru_by_hand(case, flipped=False, bias_after=False):
+    """The GRU's steps written out in numpy as an author computes them: the update rule
+    the other way round (``flipped``), or every bias added after the activation
+    (``bias_after``; with reset_after both rows), the rest as Keras does."""
     sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
     W = np.split(case.kernel, 3, axis=1)
     U = np.split(case.recurrent_kernel, 3, axis=1)
+    reset_after = case.reset_after
     b_in, b_rec = (case.bias[0], case.bias[1]) if reset_after else (case.bias, 0 * case.bias)
     bi, br = np.split(b_in, 3), np.split(b_rec, 3)
+    if bias_after:   # each gate g = act(x·W + h·U) + b_in + b_rec
+        after = [bi[k] + br[k] for k in range(3)]
+        bi = br = [0 * b for b in bi]
     h, rows = case.h0, []
     for x in case.inputs[0][:, None, :]:
         z = sig(x @ W[0] + bi[0] + h @ U[0] + br[0])
         r = sig(x @ W[1] + bi[1] + h @ U[1] + br[1])
+        if bias_after:
+            z, r = z + after[0], r + after[1]
         if reset_after:
             h_tilde = np.tanh(x @ W[2] + bi[2] + r * (h @ U[2] + br[2]))
         else:
             h_tilde = np.tanh(x @ W[2] + (r * h) @ U[2] + bi[2])
-        h = (1 - z) * h + z * h_tilde
+        if bias_after:
+            h_tilde = h_tilde + after[2]
+        h = (1 - z) * h + z * h_tilde if flipped else z * h + (1 - z) * h_tilde
         rows.append({"z": z, "r": r, "h_tilde": h_tilde, "h": h})
     steps = {q: np.stack([row[q] for row in rows]) for q in ("z", "r", "h_tilde", "h")}
-    wrong = right.replace(**steps, sequence=np.swapaxes(steps["h"], 0, 1), final={"h": h})
+    return forward.run(case).replace(**steps, sequence=np.swapaxes(steps["h"], 0, 1),
+                                     final={"h": h})
+
+
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_gru_update_rule_flipped(reset_after):
+    data = gru_data(reset_after=reset_after)
+    # the author's convention, written out: h = (1 - z)·h_prev + z·h~, carried forward
+    wrong = gru_by_hand(parse_case(data, "x"), flipped=True)
     assert_only(with_numbers(data, wrong), "gru-update-flipped", "h = (1 − z)·h_prev + z·h̃")
+
+
+def simple_rnn_bias_after(case):
+    """A SimpleRNN's steps in numpy with the bias added after tanh: h = tanh(x·W + h·U) + b."""
+    h, hs = case.h0, []
+    for x in case.inputs[0][:, None, :]:
+        h = np.tanh(x @ case.kernel + h @ case.recurrent_kernel) + case.bias
+        hs.append(h)
+    return forward.run(case).replace(h=np.stack(hs), sequence=np.swapaxes(np.stack(hs), 0, 1),
+                                     final={"h": h})
+
+
+@pytest.mark.parametrize("data", [gru_data(), gru_data(reset_after=False), simple_data()],
+                         ids=["gru-reset-after", "gru-reset-before", "simple_rnn"])
+def test_bias_after_activation_for_every_cell(data):
+    case = parse_case(data, "x")
+    wrong = (gru_by_hand(case, bias_after=True) if case.cell.name == "gru"
+             else simple_rnn_bias_after(case))
+    assert_only(with_numbers(data, wrong), "bias-after-activation",
+                "g = act(x·W + h·U) + " + ("b_in + b_rec" if case.cell.name == "gru"
+                                           and case.reset_after else "b"))
+    # the right numbers are not what that mistake gives
+    from lstm_verify.diagnose.mistakes import hypotheses
+    right = with_numbers(data, forward.run(case))
+    mistake = next(m for m in hypotheses(right) if m.id == "bias-after-activation")
+    assert not diagnose.reconciles(right, diagnose.recompute(right, mistake))
+    if case.cell.name == "gru" and case.reset_after:
+        assert "both bias rows (input and recurrent) added after the activation" in mistake.text
 
 
 def test_gru_reset_applied_before_when_the_case_says_after():

@@ -8,7 +8,7 @@ other frameworks' layouts and its own classic mistakes.  Nothing here loops over
 time, reads files or prints.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 def as_is(value):
@@ -170,3 +170,18 @@ def zeros_bias(case):
         return case.bias
     shape, _ = case.cell.bias_shape(case.units, case.reset_after)
     return np.zeros(shape)
+
+
+def computed_order(cell, x_t, prev, a):
+    """The names of a step's values in the order the step passes them through ``keep``
+    (i, f, c~, o, c, act_c, h for the LSTM): the order its equations compute them."""
+    import numpy as np
+
+    seen = []
+
+    def record(value):
+        copy = np.array(value)   # its own object: a linear activation returns its input
+        seen.append(copy)
+        return copy
+    values = cell.step(x_t, prev, replace(a, keep=record))
+    return [next((n for n, v in values.items() if v is kept), None) for kept in seen]

@@ -120,17 +120,6 @@ def _coupled_gates(x_t, prev, a):
     return _with_cell_state(values, f * prev["c"] + (1 - f) * values["c_tilde"], a)
 
 
-def _bias_after_activation(x_t, prev, a):
-    """act(x·W + h·U) + b for each gate: the bias added to the gate, not to z."""
-    values = step(x_t, prev, replace(a, bias=np.zeros_like(a.bias)))
-    b_i, b_f, b_c, b_o = np.split(a.bias, 4, axis=-1)
-    gates = dict(i=values["i"] + b_i, f=values["f"] + b_f, c_tilde=values["c_tilde"] + b_c,
-                 o=values["o"] + b_o)
-    values = {**values, **{name: a.keep(g) for name, g in gates.items()}}
-    return _with_cell_state(values, values["f"] * prev["c"] + values["i"] * values["c_tilde"],
-                            a)
-
-
 def _feeding_c(x_t, prev, a):
     return step(x_t, {"h": prev["c"], "c": prev["c"]}, a)
 
@@ -182,10 +171,6 @@ def mistakes(case):
                   "the input gate coupled to the forget gate: c = f·c_prev + (1 − f)·c~ "
                   "(a peephole/CIFG variant) instead of c = f·c_prev + i·c~",
                   step=_coupled_gates)
-    if case.use_bias and np.any(case.bias):
-        yield Mistake("bias-after-activation", "g = act(x·W + h·U) + b",
-                      "the bias added after the activation: g = act(x·W + h·U) + b instead "
-                      "of g = act(x·W + h·U + b)", step=_bias_after_activation)
     text = "h and c swapped (return_state gives output, h, c in that order)"
     yield Mistake("h-c-swapped", text, text, relabel=swap_h_c)
     if case.steps > 1 or np.any(case.c0 != case.h0):
@@ -257,6 +242,7 @@ TEACHING = Teaching(
         ends=((10, 52, "c", "t-1"), (732, 52, "c", "t"), (732, 182, "h", "t")),
         values=((10, 84, "c_prev"), (732, 84, "c"), (732, 214, "h"))),
     backward=BACKWARD,
+    extras=(Update("act_c", "activation of c", Act("activation", Q("c"))),),
 )
 
 

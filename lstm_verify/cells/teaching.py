@@ -95,6 +95,9 @@ class Teaching:
     updates: tuple
     diagram: object            # a Diagram, or diagram(case) -> Diagram (the GRU's options)
     backward: object = None    # Backward: the backward step as explain walks through it
+    # other quantities a step computes and an author may write, each an Update whose
+    # expression is part of an update's (the LSTM's act_c = act(c), inside h = o·act(c))
+    extras: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -169,13 +172,14 @@ def book_form(case):
     return case.weight_form in ("per-gate", "concatenated")
 
 
-def symbolic(expr, case, block=None, show_linear=True):
+def symbolic(expr, case, block=None, show_linear=True, unit=None):
     """The expression in symbols; ``block`` names the weight block (or "g" for any).
     With ``show_linear`` false, a linear activation is left out: h = o·c.  A textbook
-    case keeps the book's order, W_g·x; a Keras-form case x·W_g (W_g a kernel block)."""
+    case keeps the book's order, W_g·x; a Keras-form case x·W_g (W_g a kernel block).
+    With ``unit``, a quantity read at that unit is indexed: o[0]·tanh(c[0])."""
     def text(e, inside=False):
         if isinstance(e, Q):
-            return symbol(case.cell, e.name)
+            return symbol(case.cell, e.name) + ("" if unit is None else f"[{unit}]")
         if isinstance(e, Dot):
             vector = "·".join(e.vector)
             vector = f"({vector})" if len(e.vector) > 1 else vector

@@ -16,6 +16,7 @@ from .. import activations
 from ..cells import Mistake
 from ..cells.teaching import book_form
 from ..compare import expected_arrays
+from .biases import bias_mistakes
 from .symmetry import orders, order_text, read_blocks_as
 
 MAX_DECIMALS = 6   # an author writing more decimals than this did not round by hand
@@ -121,15 +122,6 @@ def _activation_mistakes(case):
                       arithmetic=with_recurrent_activation(linear))
 
 
-def _bias_mistakes(case):
-    if case.use_bias and case.bias is not None and np.any(case.bias):
-        text = ("bias counted twice (PyTorch's b_ih + b_hh or cuDNN's two biases, both set "
-                "to the Keras bias)")
-        yield Mistake("bias-doubled", text, text, case=replace(case, bias=2 * case.bias))
-        yield Mistake("bias-dropped", "bias left out", "the bias left out",
-                      case=replace(case, use_bias=False))
-
-
 def _transposed_blocks(matrix, n):
     return np.concatenate([block.T for block in np.split(matrix, n, axis=-1)], axis=-1)
 
@@ -232,7 +224,7 @@ def hypotheses(case):
                       case=read_blocks_as(case, order))
     yield from _activation_mistakes(case)
     yield from case.cell.mistakes(case)
-    yield from _bias_mistakes(case)
+    yield from bias_mistakes(case)
     yield from _transposed_mistakes(case)
     yield from _concat_order_mistakes(case)
     yield from _order_mistakes(case)

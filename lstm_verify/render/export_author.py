@@ -2,8 +2,8 @@
 correct ones, the first divergence and the diagnosis, as document blocks that every
 format (Markdown, LaTeX, HTML) writes like the rest. No TensorFlow: the reference only."""
 
-from .. import forward
-from ..compare import compare, describe_position, expected_arrays, trace_value
+from .. import consequences, forward
+from ..compare import compare, describe_position, examine, expected_arrays, trace_value
 from ..diagnose.search import explain_mismatches
 from ..cells.teaching import symbol
 
@@ -19,6 +19,7 @@ def author_blocks(case, num, table_type):
     trace = forward.run(case)
     mismatches = [m for m in compare(case, trace)[0] if m.between == "expected-reference"]
     explanation = explain_mismatches(case, mismatches)
+    examine(case, trace, mismatches)
     wrong = {(m.quantity, m.t, m.batch, m.unit) for m in mismatches}
     first = explanation.first
     first_key = None if first is None else (first.quantity, first.t, first.batch, first.unit)
@@ -36,6 +37,7 @@ def author_blocks(case, num, table_type):
                                 f"{explanation.given} of the author's numbers come out."))
         if explanation.note:
             blocks.append(("p", explanation.note))
+        blocks += _consequence_blocks(case, mismatches)
     rows = []
     for q, t, arr in given:
         correct = trace_value(trace, q, t)
@@ -57,4 +59,17 @@ def author_blocks(case, num, table_type):
                                         "out)")
     if rows:
         blocks.append(("table", table_type(caption, header, rows)))
+    return blocks
+
+
+def _consequence_blocks(case, mismatches):
+    """Under each slip, the author's numbers that only follow from it, and from what."""
+    blocks = []
+    for slip, following in consequences.grouped(mismatches):
+        if not following:
+            continue
+        heading, sentences, rest = consequences.told(case, following)
+        of = "" if slip is None else f"Following from {describe_position(slip, case.batch)}: "
+        blocks.append(("p", of + heading))
+        blocks += [("p", line) for line in sentences + ([rest] if rest else [])]
     return blocks

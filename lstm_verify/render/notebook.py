@@ -14,6 +14,7 @@ import html
 
 from ..arithmetic import fmt
 from ..compare import describe_position, trace_value
+from ..consequences import because_text
 from .export import equations, quantities
 from .export_html import heat_colour, maths, text_colour
 from .report import label
@@ -93,7 +94,9 @@ def _explanation(result):
              + (f"author {e(fmt(m.expected))}" if m.between == "expected-reference"
                 else f"Keras {e(fmt(m.keras))}")
              + f", reference {e(fmt(m.reference))}"
-             + (f'<br><span class="lv-why">{e(m.why)}</span>' if m.why else "") + "</li>"
+             + (f'<br><span class="lv-why">{e(m.why)}</span>' if m.why else "")
+             + (f'<br><span class="lv-why">↳ {e(because_text(result.case, m))}</span>'
+                if m.consequence else "") + "</li>"
              for m in result.mismatches[:10]]
     if len(result.mismatches) > 10:
         items.append(f"<li>... and {len(result.mismatches) - 10} more</li>")

@@ -6,6 +6,7 @@ import math
 from .safe_text import markup as escape  # case text: not markup, no terminal controls
 
 from . import tables
+from .. import consequences
 from ..arithmetic import fmt
 from ..compare import describe_position, trace_value
 
@@ -114,11 +115,14 @@ def render(console, result, all_steps=False):
 
 
 def _render_mismatches(console, result):
-    """Each slip with its arithmetic; the author's numbers that only follow from an earlier
-    slip (right given their own numbers) grouped in one line after them."""
-    own = [m for m in result.mismatches if not m.consequence]
-    following = [m for m in result.mismatches if m.consequence]
-    for m in own[:20]:
+    """Each slip with its arithmetic, and under it the author's numbers that only follow
+    from it (right given their own earlier numbers): the first few with the numbers they
+    follow from, the rest in one line."""
+    keras = [m for m in result.mismatches if m.between != "expected-reference"]
+    groups = consequences.grouped(result.mismatches)
+    slips = [(slip, following) for slip, following in groups if slip is not None] \
+        + [(m, []) for m in keras]
+    for m, following in slips[:20]:
         source = "author" if m.between == "expected-reference" else "Keras"
         other = m.expected if source == "author" else m.keras
         where = describe_position(m, result.case.batch)
@@ -127,15 +131,23 @@ def _render_mismatches(console, result):
                             + ("" if m.keras is None else f", Keras {fmt(m.keras)}"), 2)
         if m.why:
             tables.say(console, f"[cyan]{m.why}[/]", 4)
-    if len(own) > 20:
-        tables.say(console, f"... and {len(own) - 20} more (see --json)", 2)
-    if following:
-        shown = ", ".join(describe_position(m, result.case.batch) for m in following[:8])
-        more = f" and {len(following) - 8} more" if len(following) > 8 else ""
-        tables.say(console, f"[yellow]↳[/] {len(following)} consequence"
-                            f"{'s' if len(following) > 1 else ''}, right given the author's "
-                            f"own earlier numbers (they differ only because those do): "
-                            f"{shown}{more}", 2)
+        _render_consequences(console, result.case, following, 4)
+    if len(slips) > 20:
+        tables.say(console, f"... and {len(slips) - 20} more (see --json)", 2)
+        following = [m for _, group in slips[20:] for m in group]
+        _render_consequences(console, result.case, following, 2)
+    for slip, following in groups:
+        if slip is None:    # consequences whose slip was not found among the mismatches
+            _render_consequences(console, result.case, following, 2)
+
+
+def _render_consequences(console, case, following, indent):
+    if not following:
+        return
+    heading, sentences, rest = consequences.told(case, following)
+    tables.say(console, f"[yellow]↳[/] {heading}", indent)
+    for line in sentences + ([rest] if rest else []):
+        tables.say(console, escape(line), indent + 2)
 
 
 ENGINE_MARK = {"pass": "[green]✓ agrees[/]", "fail": "[red]✗ disagrees[/]",
@@ -218,7 +230,10 @@ def result_json(result):
         "mismatches": [{"quantity": m.quantity, "t": m.t, "batch": m.batch, "unit": m.unit,
                         "expected": _number(m.expected), "reference": _number(m.reference),
                         "keras": _number(m.keras), "between": m.between,
-                        "consequence": m.consequence}
+                        "consequence": m.consequence, "recomputed": _number(m.recomputed),
+                        "because": [{"quantity": c.quantity, "t": c.t, "batch": c.batch,
+                                     "unit": c.unit, "author": _number(c.author)}
+                                    for c in m.because]}
                        for m in result.mismatches],
         "diagnoses": [{"id": d.id, "detail": d.detail} for d in result.diagnoses],
         "first_divergence": _position_json(result.explanation),
