@@ -88,10 +88,17 @@ def suite(tmp, count, cells=("lstm",), shapes=1, target=1.3):
     result = subprocess.run([sys.executable, "cli.py", "verify", str(folder)],
                             capture_output=True, text=True, env=ENV, cwd=ROOT)
     assert f"{count} cases: {count} passed" in result.stdout, result.stdout[-500:]
-    took = median_seconds(run_process([sys.executable, "cli.py", "verify", str(folder)]), 1)
+    took = median_seconds(run_process([sys.executable, "cli.py", "verify", str(folder)]), 2)
     kinds = f"{shapes} shapes" if shapes > 1 else "one shape"
+    from lstm_verify.parallel import auto_jobs
     row(f"suite: verify {count} {'/'.join(cells)} cases, {kinds}", took, base, target)
-    print(f"{'   per case after start-up':<52} {(took - base) / count * 1000:9.1f} ms")
+    print(f"{'   (processes it chose now: %d)' % auto_jobs(count):<52}")
+    alone = median_seconds(run_process([sys.executable, "cli.py", "verify", "--jobs", "1",
+                                        str(folder)]), 1)
+    print(f"{'   the same with --jobs 1 (one process)':<52} {alone * 1000:9.1f} ms "
+          f"{alone / base:7.2f}x  (information)")
+    print(f"{'   per case after start-up, one process':<52} "
+          f"{(alone - base) / count * 1000:9.1f} ms")
 
 
 def big_yaml_case(tmp, steps):
@@ -187,8 +194,8 @@ def large_backward(case):
 
 
 def capture_vs_layer(case):
-    """The gate capture (keras_run.run: the real layer and the recording cell) against one
-    call of the plain Keras layer on the same input."""
+    """The gate capture (keras_run.run: Keras's RNN loop over the recording cell, one run)
+    against one call of the plain Keras layer on the same input."""
     from lstm_verify import keras_run
     keras = keras_run._import_keras()
     layer = getattr(keras.layers, case.cell.keras_layer)(case.units, return_sequences=True,

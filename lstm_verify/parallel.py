@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import traceback
 from pathlib import Path
 
@@ -24,17 +25,29 @@ PROJECT = Path(__file__).resolve().parents[1]   # so `python -m` finds this copy
 
 def auto_jobs(count):
     """How many processes a suite of ``count`` case files is worth: one (this process)
-    unless at least two cores are idle now (Linux's count of running processes) and the
-    suite is big enough to repay a second TensorFlow start-up (16 cases or more)."""
+    unless the suite is big enough to repay another TensorFlow start-up (16 cases or
+    more) and at least two cores are idle now."""
+    if count < 16:
+        return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
         (os.cpu_count() or 1)
+    return max(1, min(4, int(cores * _idle_share() + 0.5), count // 8))
+
+
+def _idle_share(seconds=0.15):
+    """The share of CPU time the machine left idle over a short look (Linux's
+    /proc/stat); 1.0 where it cannot be read."""
+    def sample():
+        with open("/proc/stat") as f:            # "cpu  user nice system idle iowait …"
+            fields = [int(v) for v in f.readline().split()[1:]]
+        return fields[3] + fields[4], sum(fields)
     try:
-        with open("/proc/loadavg") as f:          # "0.52 0.58 0.59 2/1234 5678"
-            running = int(f.read().split()[3].split("/")[0])
+        idle_a, total_a = sample()
+        time.sleep(seconds)
+        idle_b, total_b = sample()
     except (OSError, ValueError, IndexError):
-        running = 1
-    idle = cores - max(running - 1, 0)          # this process is one of those running
-    return max(1, min(4, idle, count // 8))
+        return 1.0
+    return (idle_b - idle_a) / max(total_b - total_a, 1)
 
 
 def _send(stream, message):
@@ -147,16 +160,29 @@ def verify_in_workers(files, jobs, verify_one, error_result, verbose, load_optio
             worker.close()
 
 
+def _one_thread_each():
+    """The workers already run side by side: each keeps TensorFlow to one thread, as
+    its thread pools otherwise spin on cores the other workers need (a small case's
+    ops are too small to split anyway)."""
+    from .keras_run import _import_keras
+    _import_keras()
+    import tensorflow as tf
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+
+
 def main():
     """A worker: verify each task's case file; answer with its Result."""
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)          # a library's prints go to stderr, never into the answers
     tasks = sys.stdin.buffer
     from .suite import verify_file
+    _one_thread_each()
     while True:
         task = _receive(tasks)
-        if task is None:
-            return 0
+        if task is None:   # the suite is done: leave now, as multiprocessing's workers do,
+            answers.flush()            # without TensorFlow's second-long teardown
+            os._exit(0)
         path, verbose, load_options = task
         try:
             answer = ("result", verify_file(path, verbose=verbose, **load_options))

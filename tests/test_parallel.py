@@ -97,11 +97,27 @@ def test_the_parallel_run_does_not_import_tensorflow_here(folder):
 
 
 def test_auto_jobs_is_one_for_a_small_suite_and_at_most_the_idle_cores():
+    import os
     assert parallel.auto_jobs(1) == 1
     assert parallel.auto_jobs(15) == 1
-    import os
     cores = len(os.sched_getaffinity(0))
     assert 1 <= parallel.auto_jobs(10_000) <= min(4, cores)
+
+
+def test_auto_jobs_is_one_when_every_core_is_busy():
+    import os
+    cores = len(os.sched_getaffinity(0))
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+               for _ in range(cores)]
+    try:
+        import time
+        time.sleep(0.3)
+        assert parallel._idle_share() < 0.5
+        assert parallel.auto_jobs(10_000) == 1
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()
 
 
 def test_verify_files_api_yields_verifications_in_order(folder):
