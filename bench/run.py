@@ -22,7 +22,8 @@ REPEATS = 3
 SMALL = ("units: 2\ninputs: [[1], [2]]\nweights:\n  kernel: [[1, 0, 1, 1, 1, 2, 0, 1]]\n"
          "  recurrent_kernel: [[0, 1, 0, 0, 1, 0, 1, 0], [1, 0, 0, 0, 0, 1, 0, 1]]\n"
          "  bias: [0, 0, 0, 0, 0, 0, 1, 0]\n")
-ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+ENV = {k: v for k, v in dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3").items()
+       if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def median_seconds(func, repeats=REPEATS):
@@ -229,6 +230,10 @@ def capture_growth():
 def main():
     print(f"lstm-verify benchmark, {os.cpu_count()} cores, load average "
           f"{os.getloadavg()[0]:.1f} (a shared machine inflates absolute times, not ratios)")
+    # start-up as installed: with bytecode compiled (a shell with PYTHONDONTWRITEBYTECODE
+    # would otherwise compile every edited module from source on every run)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "lstm_verify", "cli.py"],
+                   check=True, cwd=ROOT, env=ENV)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         startup(tmp)

@@ -207,7 +207,7 @@ def _plain_report(result, width=100):
     from .render import report
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, color_system=None, highlight=False,
-                      soft_wrap=False)
+                      soft_wrap=False, emoji=False)
     report.render(console, result)
     return buffer.getvalue()
 

@@ -25,7 +25,8 @@ def _console(args=None):
             self.quiet = True
             raise BrokenPipeError
 
-    return ClosedPipeAware(highlight=False, soft_wrap=False)
+    # emoji=False: an author's ':x:' is text, not an emoji code
+    return ClosedPipeAware(highlight=False, soft_wrap=False, emoji=False)
 
 
 def cmd_verify(args):

@@ -90,3 +90,23 @@ def test_arrays_may_not_leave_the_case_folder(tmp_path, arrays):
     with pytest.raises(CaseError, match=r"leaves the case's folder \(\.\.\)") as info:
         load_case(path)
     assert info.value.key == "arrays"
+
+
+def test_an_authors_emoji_codes_stay_text_in_every_terminal_report(tmp_path):
+    """rich turns ':x:' into an emoji by default; an author's words are shown as written."""
+    from conftest import CASES, run_cli
+
+    import lstm_verify as lv
+    text = (CASES / "seed-article.yaml").read_text()
+    path = tmp_path / "emoji.yaml"
+    path.write_text('name: "gate :x: and :smile:"\n' + "\n".join(
+        line for line in text.splitlines() if not line.startswith("name:")) + "\n")
+    outputs = [run_cli("calc", path).stdout, run_cli("verify", path).stdout,
+               lv.verify(lv.load_case(path)).report]
+    try:
+        lv.assert_matches(lv.load_case(path), {"h": [[0, 4, 1]]})
+    except AssertionError as failure:
+        outputs.append(str(failure))
+    for output in outputs:
+        assert "gate :x: and :smile:" in output
+        assert "❌" not in output and "😄" not in output

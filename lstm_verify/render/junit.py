@@ -25,7 +25,7 @@ def render_plain(result, width=100):
     from . import report
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, color_system=None, force_terminal=False,
-                      highlight=False, soft_wrap=False)
+                      highlight=False, soft_wrap=False, emoji=False)
     report.render(console, result)
     return buffer.getvalue()
 

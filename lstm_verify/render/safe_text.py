@@ -8,7 +8,6 @@ report holding one would not parse.  Each is shown as its escape (``\\x1b``,
 ``\\u202e``); tabs and newlines stay as they are.
 """
 
-import html
 import re
 
 # C0 controls but tab and newline, DEL and C1 controls, lone surrogates (unencodable),
@@ -42,4 +41,5 @@ def xml(text):
 
 def markdown(text):
     """Text for a Markdown paragraph or heading: raw HTML is shown, never rendered."""
+    import html   # here: calc and verify start faster without it
     return html.escape(visible(text), quote=False)

@@ -16,7 +16,8 @@ def _width(markup):
     """Terminal cells the widest line of a piece of markup takes."""
     from rich.text import Text
 
-    return max((Text.from_markup(line).cell_len for line in markup.split("\n")), default=0)
+    return max((Text.from_markup(line, emoji=False).cell_len
+                for line in markup.split("\n")), default=0)
 
 
 def fitted(title, labels, columns, cells, width, span=lambda first, last: f"{first}–{last}"):
@@ -99,7 +100,9 @@ def say(console, markup, indent=0):
     from rich.padding import Padding
     from rich.text import Text
 
-    console.print(Padding(Text.from_markup(markup), (0, 0, 0, indent), expand=False))
+    # emoji=False: an author's ':x:' is text, not an emoji code
+    console.print(Padding(Text.from_markup(markup, emoji=False), (0, 0, 0, indent),
+                          expand=False))
 
 
 def say_explanation(console, explanation, where, label="", numbers="numbers"):
@@ -142,7 +145,7 @@ def say_array(console, name, array, after="", indent=2):
         last = r == len(rows) - 1
         numbers = Text(", ".join(fmt(v) for v in row) + "]" * closes + ("" if last else ","))
         if last:
-            numbers.append_text(Text.from_markup(after))
+            numbers.append_text(Text.from_markup(after, emoji=False))
         grid.add_row(Text(label if r == 0 else ""), Text("[" * opens), numbers)
     console.print(Padding(grid, (0, 0, 0, indent), expand=False))
 
