@@ -164,13 +164,14 @@ class Verifications:
     in order, as they are done; ``skipped`` the YAML files in the folders that are plainly
     not cases (no weights and inputs keys)."""
 
-    def __init__(self, paths, against, jobs, max_values, verbose):
+    def __init__(self, paths, against, jobs, max_values, verbose, render=None):
         from .suite import collect
         found = collect(paths)
         self.files, self.skipped, self.skipped_note = found.files, found.skipped, \
             found.skipped_note
         self._runner = _runner(against)
         self._options = dict(jobs=_jobs(jobs, len(self.files)), verbose=verbose,
+                             render=None if against else render,
                              **({} if max_values is None else {"max_values": max_values}))
 
     def __len__(self):
@@ -190,15 +191,18 @@ def _jobs(jobs, count):
     return auto_jobs(count) if jobs is None else max(1, int(jobs))
 
 
-def verify_files(paths, *, against=(), jobs=None, max_values=None, verbose=False):
+def verify_files(paths, *, against=(), jobs=None, max_values=None, verbose=False,
+                 _render=None):
     """verify for every case file named by ``paths`` (files, or folders searched
     recursively): a Verifications to iterate, one Verification per file in order (a bad
     file is status 'error', it does not stop the others).  ``jobs``: processes to verify
     with (default: more than one only for a large suite with idle cores; each imports
     TensorFlow once).  ``against`` as for verify; ``max_values`` caps a file's numbers
     (as --max-values); ``verbose`` lets TensorFlow's own messages through."""
+    # _render (the command line's): a picklable function of a Result giving its report's
+    # text, drawn where the case is verified; not with engines, which change the Result
     return Verifications([paths] if isinstance(paths, (str, Path)) else list(paths),
-                         against, jobs, max_values, verbose)
+                         against, jobs, max_values, verbose, _render)
 
 
 def _plain_report(result, width=100):

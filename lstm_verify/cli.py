@@ -34,6 +34,7 @@ def cmd_verify(args):
 
     Example: lstm-verify verify cases/
     """
+    import functools
     import warnings
 
     from . import api
@@ -42,14 +43,23 @@ def cmd_verify(args):
     if args.junit_xml:
         from .render import junit
         junit.check_target(args.junit_xml, force=args.force)   # refuse before any work
+    console = _console()
+    look = report.Look(width=console.width, color_system=console.color_system,
+                       terminal=console.is_terminal, quiet=args.quiet,
+                       failures=args.failures, all_steps=args.all_steps)
+    # A progress bar owns an interactive terminal: reports are drawn here then.  Else each
+    # is drawn where its case is verified (side by side, with worker processes).
+    interactive = console.is_terminal and not console.is_dumb_terminal
+    render = None if args.json or interactive else functools.partial(report.rendered,
+                                                                      look=look)
     suite = api.verify_files(args.paths, against=args.against, jobs=args.jobs,
-                             max_values=args.max_values, verbose=args.verbose)
+                             max_values=args.max_values, verbose=args.verbose,
+                             _render=render)
     if suite.skipped:
         print(visible(suite.skipped_note), file=sys.stderr)
     if not args.verbose:
         warnings.filterwarnings("ignore", module="keras")
     results = []
-    console = _console()
     from .render.progress import case_progress, wants_progress
     with case_progress(console, len(suite), wants_progress(console, len(suite), args.json)) \
             as advance:
@@ -59,10 +69,10 @@ def cmd_verify(args):
             advance(result.name)
             if args.json:
                 continue
-            if args.quiet or (args.failures and result.status in ("pass", "known-mistake")):
-                report.render_line(console, result)
+            if result.rendered is not None:
+                console.file.write(result.rendered)
             else:
-                report.render(console, result, all_steps=args.all_steps)
+                report.show(console, result, look)
     if args.json:
         print(report.to_json(results))
     else:

@@ -59,6 +59,9 @@ class Result:
     keras_gradients: object = None
     gradient_mismatches: list = field(default_factory=list)
     backward_explanation: object = None   # diagnose.Explanation of the author's gradients
+    # the terminal report, when the caller asked for it where the case was verified
+    # (verify's worker processes render the cases they verify: suite.verify_files)
+    rendered: str = None
 
 
 KNOWN_MISTAKE_GONE = ("marked known_mistake, but the author's numbers now match the "

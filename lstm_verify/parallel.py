@@ -4,7 +4,8 @@ so the workers' TensorFlow start-ups run side by side and so do their cases; thi
 never imports TensorFlow, and yields the Results in the files' order as they arrive.
 
 The protocol: pickled messages, each behind an 8-byte length, on the worker's stdin and
-stdout: a task ``(path, verbose, load_options)`` in, a Result out (or a bug's traceback).
+stdout: a task ``(path, verbose, render, load_options)`` in, a Result out (or a bug's
+traceback).
 A worker's stdout is kept for answers (anything a library prints goes to its stderr, a
 temporary file quoted if the worker stops).
 """
@@ -106,7 +107,8 @@ class _Worker:
         self.log.close()
 
 
-def verify_in_workers(files, jobs, verify_one, error_result, verbose, load_options):
+def verify_in_workers(files, jobs, verify_one, error_result, verbose, render,
+                      load_options):
     """Yield ``verify_one``'s Result for each file, in order, computed by ``jobs`` worker
     processes; a file whose worker stopped gets ``error_result(path, message)``."""
     results, lock = {}, threading.Condition()
@@ -121,8 +123,9 @@ def verify_in_workers(files, jobs, verify_one, error_result, verbose, load_optio
                 return
             path = files[index]
             try:
-                result = verify_one(path) if not isinstance(path, (str, Path)) else \
-                    worker.verify((path, verbose, load_options))
+                result = verify_one(path, render=render) if not isinstance(
+                    path, (str, Path)) else worker.verify((path, verbose, render,
+                                                           load_options))
             except WorkerStopped as exc:
                 with lock:
                     results[index] = error_result(path, str(exc))
@@ -183,9 +186,10 @@ def main():
         if task is None:   # the suite is done: leave now, as multiprocessing's workers do,
             answers.flush()            # without TensorFlow's second-long teardown
             os._exit(0)
-        path, verbose, load_options = task
+        path, verbose, render, load_options = task
         try:
-            answer = ("result", verify_file(path, verbose=verbose, **load_options))
+            answer = ("result", verify_file(path, verbose=verbose, render=render,
+                                            **load_options))
         except Exception:
             answer = ("bug", traceback.format_exc())
         _send(answers, answer)

@@ -127,15 +127,20 @@ def _backward(case, ref, result, verbose):
     return judge_backward(result, case, grads, tf_grads)
 
 
-def verify_file(path, verbose=False, **load_options):
+def verify_file(path, verbose=False, render=None, **load_options):
     """Load and verify one case file (or pass on collect's CaseError): its Result, with
-    any problem with the file as status 'error'."""
+    any problem with the file as status 'error'; ``render(result)``, if given, is kept
+    as the Result's ``rendered`` text."""
     if isinstance(path, CaseError):
-        return _error(Path(path.file), str(path))
-    try:
-        return verify_case(load_case(path, **load_options), verbose=verbose)
-    except CaseError as exc:   # reading it, or found while running it: this file's verdict
-        return _error(path, str(exc))
+        result = _error(Path(path.file), str(path))
+    else:
+        try:
+            result = verify_case(load_case(path, **load_options), verbose=verbose)
+        except CaseError as exc:   # reading it, or found while running it: its verdict
+            result = _error(path, str(exc))
+    if render is not None:
+        result.rendered = render(result)
+    return result
 
 
 def _error(path, message):
@@ -143,13 +148,16 @@ def _error(path, message):
     return Result(file=str(path), name=path.stem, status="error", error=message)
 
 
-def verify_files(files, verbose=False, jobs=1, **load_options):
+def verify_files(files, verbose=False, jobs=1, render=None, **load_options):
     """Yield one Result per file, in order; bad files become status 'error'.  With
-    ``jobs`` > 1, worker processes verify the files side by side (parallel.py)."""
+    ``jobs`` > 1, worker processes verify the files side by side (parallel.py), and
+    ``render`` (a picklable function of a Result, giving its report's text) runs there
+    too, so the reports are drawn side by side as well."""
     jobs = min(jobs, len(files))
     if jobs > 1:
         from .parallel import verify_in_workers
-        yield from verify_in_workers(files, jobs, verify_file, _error, verbose, load_options)
+        yield from verify_in_workers(files, jobs, verify_file, _error, verbose, render,
+                                     load_options)
         return
     for path in files:
-        yield verify_file(path, verbose=verbose, **load_options)
+        yield verify_file(path, verbose=verbose, render=render, **load_options)

@@ -148,3 +148,35 @@ def test_verify_runs_a_keras2_case_through_keras2_as_the_cli_does():
     plain = lv.load_case(CASES / "seed-article-corrected.yaml")
     assert [e.engine for e in lv.verify(plain, against=["torch"]).result.engines][:2] == \
         ["keras", "torch"]
+
+
+@pytest.mark.parametrize("options", [[], ["--quiet"], ["--failures"], ["--all-steps"]])
+def test_the_text_report_is_the_same_with_workers(folder, options):
+    one = run_cli("verify", *options, "--jobs", "1", folder)
+    two = run_cli("verify", *options, "--jobs", "2", folder)
+    assert one.returncode == two.returncode == 2
+    assert one.stdout == two.stdout
+    assert "FAIL" in two.stdout and "ERROR" in two.stdout
+
+
+def test_a_report_drawn_in_a_worker_is_the_one_drawn_here_from_its_result(folder):
+    """What a worker sends (the Result and its rendered text) is whole: drawing the
+    received Result again here gives the same text, for every kind of case."""
+    import functools
+    import io
+
+    from rich.console import Console
+
+    from lstm_verify.render import report
+    look = report.Look(width=80, color_system="truecolor", terminal=True)
+    files = suite.collect([folder]).files
+    results = list(suite.verify_files(files, jobs=2,
+                                      render=functools.partial(report.rendered, look=look)))
+    assert len({r.status for r in results}) == 4          # pass, fail, error, known-mistake
+    for result in results:
+        assert result.rendered is not None and "\x1b[" in result.rendered   # coloured
+        here = io.StringIO()
+        report.show(Console(file=here, width=80, color_system="truecolor",
+                            force_terminal=True, highlight=False, soft_wrap=False,
+                            emoji=False), result, look)
+        assert here.getvalue() == result.rendered

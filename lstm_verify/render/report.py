@@ -1,6 +1,7 @@
 """Render results: rich tables for people, JSON for machines. No computation here."""
 
 import json
+from dataclasses import dataclass
 import math
 
 from .safe_text import markup as escape  # case text: not markup, no terminal controls
@@ -205,6 +206,42 @@ def render_summary(console, results):
         if files:   # soft_wrap: each path stays whole, to be copied
             console.print(f"[red]{heading}:[/] " + " ".join(escape(f) for f in files),
                           soft_wrap=True)
+
+
+@dataclass(frozen=True)
+class Look:
+    """How verify's terminal shows a result: the console's width, colour system and
+    whether it is a terminal, and the command's --quiet, --failures, --all-steps."""
+
+    width: int
+    color_system: str = None
+    terminal: bool = False
+    quiet: bool = False
+    failures: bool = False
+    all_steps: bool = False
+
+
+def show(console, result, look):
+    """verify's report of one result: one line (--quiet, or a pass with --failures), or
+    the tables."""
+    if look.quiet or (look.failures and result.status in ("pass", "known-mistake")):
+        render_line(console, result)
+    else:
+        render(console, result, all_steps=look.all_steps)
+
+
+def rendered(result, look):
+    """``show``'s output as text, drawn as ``look``'s console would draw it: a worker
+    process renders the cases it verifies (suite.verify_files' ``render``)."""
+    import io
+
+    from rich.console import Console
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=look.width, color_system=look.color_system,
+                      force_terminal=look.terminal, highlight=False, soft_wrap=False,
+                      emoji=False)
+    show(console, result, look)
+    return buffer.getvalue()
 
 
 def render_line(console, result):
