@@ -325,157 +325,197 @@ def cmd_convert(args):
     return EXIT_OK
 
 
-def build_parser():
+def build_parser(only=None):
+    """The command line's parser.  ``only``: the command named on the command line; the
+    others get their names and summaries (for --help) but not their arguments, which
+    would cost every start-up ~4 ms."""
     parser = argparse.ArgumentParser(
         prog="lstm-verify",
         description="Check hand-worked LSTM, GRU and SimpleRNN arithmetic against a "
                     "reference calculator and the real Keras layer, gate by gate.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def add(name, func, **kwargs):
+    for name, (func, arguments) in COMMANDS.items():
         doc = func.__doc__.strip()
         sub = commands.add_parser(name, help=doc.splitlines()[0], description=doc,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter,
-                                  **kwargs)
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
         sub.set_defaults(func=func)
-        return sub
+        if only in (None, name):
+            arguments(sub)
+    return parser
 
-    verify = add("verify", cmd_verify)
-    verify.add_argument("paths", nargs="+", metavar="PATH", help="case files or folders")
-    verify.add_argument("--json", action="store_true", help="print a machine-readable report")
-    brevity = verify.add_mutually_exclusive_group()
+
+def _command_in(argv):
+    """The command named by ``argv`` (its first word that is not an option), if any."""
+    words = [w for w in (sys.argv[1:] if argv is None else argv) if not w.startswith("-")]
+    return words[0] if words and words[0] in COMMANDS else None
+
+
+UNSAFE_HELP = ("load a model that holds Python code (Lambda layers, custom functions): "
+               "this RUNS code from the file; only for files you trust")
+PRECISION_HELP = "decimal places when the arithmetic is not exact (default 4)"
+
+
+def _verify_arguments(sub):
+    sub.add_argument("paths", nargs="+", metavar="PATH", help="case files or folders")
+    sub.add_argument("--json", action="store_true", help="print a machine-readable report")
+    brevity = sub.add_mutually_exclusive_group()
     brevity.add_argument("--quiet", action="store_true",
                          help="one line per case: status, file and verdict")
     brevity.add_argument("--failures", action="store_true",
                          help="tables only for the cases that did not pass; one line for "
                               "the others")
-    verify.add_argument("--all-steps", action="store_true",
-                        help="show every step's table, even for long cases")
-    verify.add_argument("--verbose", action="store_true",
-                        help="let TensorFlow's own log lines through")
-    verify.add_argument("--junit-xml", metavar="FILE",
-                        help="also write a JUnit XML report for CI (atomically; replaces an "
-                             "earlier JUnit report, any other file only with --force)")
-    verify.add_argument("--against", metavar="ENGINES", default="",
-                        help="also run each case through other implementations and compare "
-                             "them with the reference: any of keras (always runs), torch, "
-                             "onnxruntime, keras-jax, keras-torch, comma-separated")
-    verify.add_argument("--force", action="store_true",
-                        help="let --junit-xml replace a file that is not a JUnit report")
-    verify.add_argument("--jobs", type=whole(1, 64), default=None, metavar="N",
-                        help="verify with N processes side by side, each starting "
-                             "TensorFlow once (default: more than one only for 16 or more "
-                             "cases with idle cores)")
+    sub.add_argument("--all-steps", action="store_true",
+                     help="show every step's table, even for long cases")
+    sub.add_argument("--verbose", action="store_true",
+                     help="let TensorFlow's own log lines through")
+    sub.add_argument("--junit-xml", metavar="FILE",
+                     help="also write a JUnit XML report for CI (atomically; replaces an "
+                          "earlier JUnit report, any other file only with --force)")
+    sub.add_argument("--against", metavar="ENGINES", default="",
+                     help="also run each case through other implementations and compare "
+                          "them with the reference: any of keras (always runs), torch, "
+                          "onnxruntime, keras-jax, keras-torch, comma-separated")
+    sub.add_argument("--force", action="store_true",
+                     help="let --junit-xml replace a file that is not a JUnit report")
+    sub.add_argument("--jobs", type=whole(1, 64), default=None, metavar="N",
+                     help="verify with N processes side by side, each starting "
+                          "TensorFlow once (default: more than one only for 16 or more "
+                          "cases with idle cores)")
+    _add_max_values(sub)
 
-    calc = add("calc", cmd_calc)
-    calc.add_argument("path", metavar="PATH", help="a case file")
-    calc.add_argument("--all-units", action="store_true",
-                      help="a table column for every unit of a wide layer (by default the "
-                           "first 8)")
 
-    validate = add("validate", cmd_validate)
-    validate.add_argument("paths", nargs="+", metavar="PATH", help="case files or folders")
-    for sub in (verify, calc, validate):
-        _add_max_values(sub)
+def _calc_arguments(sub):
+    sub.add_argument("path", metavar="PATH", help="a case file")
+    sub.add_argument("--all-units", action="store_true",
+                     help="a table column for every unit of a wide layer (by default the "
+                          "first 8)")
+    _add_max_values(sub)
 
-    new = add("new", cmd_new)
-    new.add_argument("path", metavar="PATH", help="the case file to write")
+
+def _validate_arguments(sub):
+    sub.add_argument("paths", nargs="+", metavar="PATH", help="case files or folders")
+    _add_max_values(sub)
+
+
+def _new_arguments(sub):
+    sub.add_argument("path", metavar="PATH", help="the case file to write")
     for flag, default in (("--units", 2), ("--input-dim", 1), ("--steps", 2), ("--batch", 1)):
-        new.add_argument(flag, type=whole(1, NEW_MAX_SIZE), default=default,
+        sub.add_argument(flag, type=whole(1, NEW_MAX_SIZE), default=default,
                          help=f"(default {default})")
-    new.add_argument("--seed", type=whole(0, 2 ** 63 - 1), default=0, help="(default 0)")
-    new.add_argument("--cell", default="lstm", choices=("lstm", "gru", "simple_rnn"),
+    sub.add_argument("--seed", type=whole(0, 2 ** 63 - 1), default=0, help="(default 0)")
+    sub.add_argument("--cell", default="lstm", choices=("lstm", "gru", "simple_rnn"),
                      help="the recurrent cell (default lstm)")
-    new.add_argument("--reset-after", default=True, action=argparse.BooleanOptionalAction,
+    sub.add_argument("--reset-after", default=True, action=argparse.BooleanOptionalAction,
                      help="GRU only: the reset gate after the recurrent matmul (Keras's "
                           "default; --no-reset-after for before)")
-    new.add_argument("--activation", default="tanh", help="(default tanh; null for linear)")
-    new.add_argument("--recurrent-activation", default="sigmoid",
+    sub.add_argument("--activation", default="tanh", help="(default tanh; null for linear)")
+    sub.add_argument("--recurrent-activation", default="sigmoid",
                      help="(default sigmoid; LSTM and GRU)")
-    new.add_argument("--asymmetric", action="store_true",
+    sub.add_argument("--asymmetric", action="store_true",
                      help="all gate blocks different (the default; kept for clarity)")
-    new.add_argument("--symmetric", action="store_true",
+    sub.add_argument("--symmetric", action="store_true",
                      help="equal gate blocks (blind to gate order; asymmetric is default)")
-    new.add_argument("--backward", action="store_true",
+    sub.add_argument("--backward", action="store_true",
                      help="also ask for the backward pass: an upstream gradient on h (with "
                           "--with-expected, the reference's gradients too)")
-    new.add_argument("--with-expected", action="store_true",
+    sub.add_argument("--with-expected", action="store_true",
                      help="add the reference's values as expected, marked as computed")
-    new.add_argument("--force", action="store_true", help="replace an existing file")
+    sub.add_argument("--force", action="store_true", help="replace an existing file")
 
-    rec = add("record", cmd_record)
-    rec.add_argument("path", metavar="PATH", help="a case file")
-    rec.add_argument("--steps", action="store_true", help="also record every step's gates")
-    rec.add_argument("--force", action="store_true",
+
+def _record_arguments(sub):
+    sub.add_argument("path", metavar="PATH", help="a case file")
+    sub.add_argument("--steps", action="store_true", help="also record every step's gates")
+    sub.add_argument("--force", action="store_true",
                      help="record even over a known_mistake case's wrong answer, or over "
                           "hand-written numbers that differ from the reference's")
 
-    pack = add("pack", cmd_pack)
-    pack.add_argument("path", metavar="PATH", help="a case file")
 
-    watch = add("watch", cmd_watch)
-    watch.add_argument("path", metavar="PATH", help="a case file")
-    watch.add_argument("--interval", type=finite(positive=True, high=86400), default=0.2, metavar="SECONDS",
-                       help="how often to look at the file (default 0.2)")
+def _pack_arguments(sub):
+    sub.add_argument("path", metavar="PATH", help="a case file")
 
-    unsafe_help = ("load a model that holds Python code (Lambda layers, custom functions): "
-                   "this RUNS code from the file; only for files you trust")
-    inspect = add("inspect", cmd_inspect)
-    inspect.add_argument("model", metavar="MODEL", help="a saved model, .keras or .h5")
-    inspect.add_argument("--json", action="store_true", help="print JSON instead of text")
-    inspect.add_argument("--unsafe", action="store_true", help=unsafe_help)
 
-    extract = add("extract", cmd_extract)
-    extract.add_argument("model", metavar="MODEL", help="a saved model, .keras or .h5")
-    extract.add_argument("--layer", required=True, metavar="NAME",
-                         help="the recurrent layer: its path from inspect, or a unique name")
-    extract.add_argument("--input", required=True, metavar="DATA",
-                         help="the model's input: .npy, .npz or .csv (rows = time steps)")
-    extract.add_argument("--key", metavar="NAME", help="which array of a .npz input "
-                         "(default: the first)")
-    extract.add_argument("-o", "--output", required=True, metavar="CASE.yaml",
-                         help="the case file to write")
-    extract.add_argument("--inline-max", type=whole(0), default=256, metavar="N",
-                         help="arrays with more than N values go to a sibling .npz "
-                              "(default 256; 0 puts every array there)")
-    extract.add_argument("--force", action="store_true", help="replace existing files")
-    extract.add_argument("--unsafe", action="store_true", help=unsafe_help)
+def _watch_arguments(sub):
+    sub.add_argument("path", metavar="PATH", help="a case file")
+    sub.add_argument("--interval", type=finite(positive=True, high=86400), default=0.2,
+                     metavar="SECONDS", help="how often to look at the file (default 0.2)")
 
-    precision_help = "decimal places when the arithmetic is not exact (default 4)"
-    explain = add("explain", cmd_explain)
-    explain.add_argument("path", metavar="PATH", help="a case file")
-    explain.add_argument("--precision", type=int, default=4, metavar="N", help=precision_help)
-    export = add("export", cmd_export)
-    export.add_argument("path", metavar="PATH", help="a case file")
-    export.add_argument("--format", required=True, choices=("markdown", "latex", "html"))
-    export.add_argument("-o", "--output", metavar="FILE",
-                        help="write FILE (atomically) instead of printing")
-    export.add_argument("--force", action="store_true", help="replace an existing FILE")
-    export.add_argument("--precision", type=int, default=4, metavar="N", help=precision_help)
-    export.add_argument("--with-keras", action="store_true",
-                        help="also run the Keras layer and add its values (loads TensorFlow)")
-    for sub in (explain, export):
-        _add_max_values(sub)
 
-    convert = add("convert", cmd_convert)
-    convert.add_argument("path", metavar="CASE", help="a case file")
-    convert.add_argument("--to", required=True, metavar="LAYOUT",
-                         choices=("keras", "pytorch", "onnx", "cudnn", "tf1"),
-                         help="keras, pytorch, onnx, cudnn or tf1")
-    convert.add_argument("-o", "--output", metavar="FILE",
-                         help="write FILE (atomically) instead of printing")
-    convert.add_argument("--force", action="store_true", help="replace an existing FILE")
-    convert.add_argument("--forget-bias", type=finite(), default=0.0, metavar="X",
-                         help="tf1 only: write bias_f - X and forget_bias: X (default 0: "
-                              "exact; TF1's LSTMCell default is 1.0)")
-    _add_max_values(convert)
-    return parser
+def _inspect_arguments(sub):
+    sub.add_argument("model", metavar="MODEL", help="a saved model, .keras or .h5")
+    sub.add_argument("--json", action="store_true", help="print JSON instead of text")
+    sub.add_argument("--unsafe", action="store_true", help=UNSAFE_HELP)
+
+
+def _extract_arguments(sub):
+    sub.add_argument("model", metavar="MODEL", help="a saved model, .keras or .h5")
+    sub.add_argument("--layer", required=True, metavar="NAME",
+                     help="the recurrent layer: its path from inspect, or a unique name")
+    sub.add_argument("--input", required=True, metavar="DATA",
+                     help="the model's input: .npy, .npz or .csv (rows = time steps)")
+    sub.add_argument("--key", metavar="NAME", help="which array of a .npz input "
+                     "(default: the first)")
+    sub.add_argument("-o", "--output", required=True, metavar="CASE.yaml",
+                     help="the case file to write")
+    sub.add_argument("--inline-max", type=whole(0), default=256, metavar="N",
+                     help="arrays with more than N values go to a sibling .npz "
+                          "(default 256; 0 puts every array there)")
+    sub.add_argument("--force", action="store_true", help="replace existing files")
+    sub.add_argument("--unsafe", action="store_true", help=UNSAFE_HELP)
+
+
+def _explain_arguments(sub):
+    sub.add_argument("path", metavar="PATH", help="a case file")
+    sub.add_argument("--precision", type=int, default=4, metavar="N", help=PRECISION_HELP)
+    _add_max_values(sub)
+
+
+def _export_arguments(sub):
+    sub.add_argument("path", metavar="PATH", help="a case file")
+    sub.add_argument("--format", required=True, choices=("markdown", "latex", "html"))
+    sub.add_argument("-o", "--output", metavar="FILE",
+                     help="write FILE (atomically) instead of printing")
+    sub.add_argument("--force", action="store_true", help="replace an existing FILE")
+    sub.add_argument("--precision", type=int, default=4, metavar="N", help=PRECISION_HELP)
+    sub.add_argument("--with-keras", action="store_true",
+                     help="also run the Keras layer and add its values (loads TensorFlow)")
+    _add_max_values(sub)
+
+
+def _convert_arguments(sub):
+    sub.add_argument("path", metavar="CASE", help="a case file")
+    sub.add_argument("--to", required=True, metavar="LAYOUT",
+                     choices=("keras", "pytorch", "onnx", "cudnn", "tf1"),
+                     help="keras, pytorch, onnx, cudnn or tf1")
+    sub.add_argument("-o", "--output", metavar="FILE",
+                     help="write FILE (atomically) instead of printing")
+    sub.add_argument("--force", action="store_true", help="replace an existing FILE")
+    sub.add_argument("--forget-bias", type=finite(), default=0.0, metavar="X",
+                     help="tf1 only: write bias_f - X and forget_bias: X (default 0: "
+                          "exact; TF1's LSTMCell default is 1.0)")
+    _add_max_values(sub)
+
+
+COMMANDS = {
+    "verify": (cmd_verify, _verify_arguments),
+    "calc": (cmd_calc, _calc_arguments),
+    "validate": (cmd_validate, _validate_arguments),
+    "new": (cmd_new, _new_arguments),
+    "record": (cmd_record, _record_arguments),
+    "pack": (cmd_pack, _pack_arguments),
+    "watch": (cmd_watch, _watch_arguments),
+    "inspect": (cmd_inspect, _inspect_arguments),
+    "extract": (cmd_extract, _extract_arguments),
+    "explain": (cmd_explain, _explain_arguments),
+    "export": (cmd_export, _export_arguments),
+    "convert": (cmd_convert, _convert_arguments),
+}
 
 
 def main(argv=None):
     """Run one command; every user error ends here as one paragraph on stderr and exit 2."""
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(_command_in(argv)).parse_args(argv)
     except SystemExit as exc:   # a usage error (argparse printed it) or --help
         return exc.code
     try:

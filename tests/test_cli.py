@@ -129,3 +129,22 @@ def test_calc_shows_every_gate():
                          ("h", "0 │      4 │      0"), ("c", "0 │      4 │      1")):
         assert values in rows[gate], rows
     assert "final h = [0, 4, 0]\nfinal c = [0, 4, 1]\n" in result.stdout
+
+
+def test_a_parser_built_for_one_command_parses_it_as_the_whole_parser_does():
+    """main builds only the named command's arguments (a faster start-up): each command's
+    arguments, defaults and help are the same as in the parser of every command."""
+    from lstm_verify import cli
+
+    whole = cli.build_parser()
+    subparsers = lambda parser: next(a for a in parser._actions  # noqa: E731
+                                     if a.dest == "command").choices
+    for name in cli.COMMANDS:
+        alone = subparsers(cli.build_parser(name))[name]
+        full = subparsers(whole)[name]
+        assert alone.format_help() == full.format_help()
+        assert [(a.dest, a.default) for a in alone._actions] == \
+            [(a.dest, a.default) for a in full._actions]
+    assert cli._command_in(["calc", "x.yaml"]) == "calc"
+    assert cli._command_in(["--help"]) is None
+    assert "convert" in whole.format_help() and "convert" in cli.build_parser("calc").format_help()

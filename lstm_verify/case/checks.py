@@ -4,7 +4,6 @@
 what it found and what it expected.
 """
 
-import difflib
 import itertools
 
 import numpy as np
@@ -37,7 +36,8 @@ class Reader:
                             f"{', '.join(allowed)}")
         for name in mapping:
             if name not in allowed:
-                close = difflib.get_close_matches(str(name), allowed, n=1, cutoff=0.6)
+                from difflib import get_close_matches   # only for a misspelt key
+                close = get_close_matches(str(name), allowed, n=1, cutoff=0.6)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 where = f"{key}.{name}" if key else str(name)
                 raise self.fail(where, f"is not a known key{hint}; known keys here: "
@@ -66,7 +66,8 @@ class Reader:
             raise self.fail(key, f"is '{name}', a Keras activation that cannot be used "
                             "element-wise inside an LSTM cell here")
         if name not in activations.ACTIVATIONS:
-            close = difflib.get_close_matches(name, list(activations.ACTIVATIONS), n=1)
+            from difflib import get_close_matches
+            close = get_close_matches(name, list(activations.ACTIVATIONS), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise self.fail(key, f"is '{name}', not a Keras activation name{hint}; "
                             "use e.g. tanh, sigmoid, hard_sigmoid, relu, or null for linear")
