@@ -12,12 +12,21 @@ MAX_UNITS_SHOWN = 8      # a wider layer shows the units that differ, and says s
 MAX_UNITS_DIFFERING = 32
 
 
-def _width(markup):
-    """Terminal cells the widest line of a piece of markup takes."""
+def _text(markup):
+    """A rich Text of a piece of markup (plain text as it is: no markup to parse)."""
     from rich.text import Text
 
-    return max((Text.from_markup(line, emoji=False).cell_len
-                for line in markup.split("\n")), default=0)
+    return Text(markup) if "[" not in markup else Text.from_markup(markup, emoji=False)
+
+
+def _text_width(text):
+    """Terminal cells the widest line of a Text takes."""
+    return max((line.cell_len for line in text.split("\n")), default=0)
+
+
+def _width(markup):
+    """Terminal cells the widest line of a piece of markup takes."""
+    return _text_width(_text(markup))
 
 
 def fitted(title, labels, columns, cells, width, span=lambda first, last: f"{first}–{last}"):
@@ -27,8 +36,10 @@ def fitted(title, labels, columns, cells, width, span=lambda first, last: f"{fir
     title says which columns it holds (span of the first and last header)."""
     from rich.table import Table
 
-    label_width = max(map(_width, labels), default=0)
-    widths = [max([_width(columns[k])] + [_width(row[k]) for row in cells])
+    labels = [_text(label) for label in labels]       # each parsed once: widths and rows
+    cells = [[_text(cell) for cell in row] for row in cells]
+    label_width = max(map(_text_width, labels), default=0)
+    widths = [max([_width(columns[k])] + [_text_width(row[k]) for row in cells])
               for k in range(len(columns))]
     used_by_label = 1 + label_width + 3        # left border, padding 2, separator 1
     groups, group, used = [], [], used_by_label
