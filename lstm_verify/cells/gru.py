@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .cell import Cell, Gate, Mistake, affine_text, factor
+from .cell import Cell, Gate, Mistake, affine_text, blocks, factor
 from .teaching import (Backward, BackwardLine, Bias, Diagram, Dot, OneMinus, Product, Q, Sum,
                        Teaching, Update, symbolic)
 
@@ -28,14 +28,14 @@ def step(x_t, prev, a):
     """One GRU step for a batch. x_t (B, F); prev h (B, U). Returns (B, U) arrays."""
     sigma, act, keep = a.recurrent_activation, a.activation, a.keep
     h_prev = prev["h"]
-    W_z, W_r, W_h = np.split(a.kernel, 3, axis=-1)
-    U_z, U_r, U_h = np.split(a.recurrent_kernel, 3, axis=-1)
+    W_z, W_r, W_h = blocks(a.kernel, 3)
+    U_z, U_r, U_h = blocks(a.recurrent_kernel, 3)
     if a.reset_after:
         b_x, b_h = a.bias[..., 0, :], a.bias[..., 1, :]   # input row, recurrent row
     else:
         b_x, b_h = a.bias, 0 * a.bias                  # one bias, on the input side
-    bx_z, bx_r, bx_h = np.split(b_x, 3, axis=-1)
-    bh_z, bh_r, bh_h = np.split(b_h, 3, axis=-1)
+    bx_z, bx_r, bx_h = blocks(b_x, 3)
+    bh_z, bh_r, bh_h = blocks(b_h, 3)
     z_z = (x_t @ W_z + bx_z) + (h_prev @ U_z + bh_z)
     z_r = (x_t @ W_r + bx_r) + (h_prev @ U_r + bh_r)
     z = keep(sigma(z_z))
@@ -52,14 +52,14 @@ def step(x_t, prev, a):
 def backward(s, d, a):
     """One GRU step backwards: dh is the whole gradient of h_t."""
     keep, h_prev = a.keep, s["h_prev"]
-    W_z, W_r, W_h = np.split(a.kernel, 3, axis=-1)
-    U_z, U_r, U_h = np.split(a.recurrent_kernel, 3, axis=-1)
+    W_z, W_r, W_h = blocks(a.kernel, 3)
+    U_z, U_r, U_h = blocks(a.recurrent_kernel, 3)
     dh = d["h"]
     dz = keep(dh * (h_prev - s["h_tilde"]))                # h = z·h_prev + (1 − z)·h̃
     dh_tilde = keep(dh * (1 - s["z"]))
     dz_h = keep(a.activation_vjp(s["z_h"], s["h_tilde"], dh_tilde))
     if a.reset_after:                                      # z_h = x·W_h + b_in + r·(h·U_h + b_rec)
-        recurrent_h = h_prev @ U_h + np.split(a.bias[1], 3)[2]
+        recurrent_h = h_prev @ U_h + blocks(a.bias[1], 3)[2]
         dr = keep(dz_h * recurrent_h)
         d_recurrent_h = dz_h * s["r"]                      # reaches U_h and b_rec through r
         dh_prev_h = d_recurrent_h @ U_h.T

@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 
 from .. import activations
-from .cell import Cell, Gate, Mistake, affine_text, factor
+from .cell import Cell, Gate, Mistake, affine_text, blocks, factor
 from .teaching import (Act, Backward, BackwardLine, Bias, Diagram, Dot, Product, Q, Sum,
                        Teaching, Update)
 
@@ -24,7 +24,7 @@ def step(x_t, prev, a):
     """One LSTM step for a batch. x_t (B, F); prev h, c (B, U). Returns (B, U) arrays."""
     sigma, act, keep = a.recurrent_activation, a.activation, a.keep
     z = x_t @ a.kernel + prev["h"] @ a.recurrent_kernel + a.bias          # (B, 4*units)
-    z_i, z_f, z_c, z_o = np.split(z, 4, axis=-1)
+    z_i, z_f, z_c, z_o = blocks(z, 4)
     i = keep(sigma(z_i))
     f = keep(sigma(z_f))
     c_tilde = keep(act(z_c))
