@@ -27,12 +27,24 @@ PROJECT = Path(__file__).resolve().parents[1]   # so `python -m` finds this copy
 def auto_jobs(count):
     """How many processes a suite of ``count`` case files is worth: one (this process)
     unless the suite is big enough to repay another TensorFlow start-up (16 cases or
-    more) and at least two cores are idle now."""
+    more), at least two cores are idle now and the free memory holds two workers."""
     if count < 16:
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
         (os.cpu_count() or 1)
-    return max(1, min(4, int(cores * _idle_share() + 0.5), count // 8))
+    return max(1, min(4, int(cores * _idle_share() + 0.5), count // 8, _memory_for()))
+
+
+def _memory_for(each=2 ** 30):
+    """How many workers the free memory holds (each with TensorFlow takes ~0.7 GiB)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024 // each
+    except (OSError, ValueError, IndexError):
+        pass
+    return 4
 
 
 def _idle_share(seconds=0.15):
@@ -71,13 +83,20 @@ class WorkerStopped(Exception):
 
 
 class _Worker:
-    def __init__(self):
-        self.log = tempfile.TemporaryFile()
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL",
-                                                                    "3"))
-        self.process = subprocess.Popen([sys.executable, "-m", "lstm_verify.parallel"],
+    def __init__(self, verbose=False):
+        # the worker's stderr is kept to say why it stopped, or shown with --verbose
+        self.log = None if verbose else tempfile.TemporaryFile()
+        env = dict(os.environ)
+        if not verbose:     # TensorFlow's C++ start-up lines, as in one process
+            env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        # this copy of the package first on the path; the caller's folder as the
+        # worker's, so the case paths it is given mean what they mean here
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(PROJECT)] + [p for p in [os.environ.get("PYTHONPATH")] if p])
+        self.process = subprocess.Popen([sys.executable, "-m", "lstm_verify.parallel"]
+                                        + (["--verbose"] if verbose else []),
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=self.log, env=env, cwd=PROJECT)
+                                        stderr=self.log, env=env)
 
     def verify(self, task):
         try:
@@ -87,8 +106,10 @@ class _Worker:
             answer = None
         if answer is None:
             code = self.process.wait()
-            self.log.seek(0)
-            tail = self.log.read().decode(errors="replace").strip()[-600:]
+            tail = ""
+            if self.log is not None:
+                self.log.seek(0)
+                tail = self.log.read().decode(errors="replace").strip()[-600:]
             raise WorkerStopped(f"the worker process verifying it stopped (exit code {code})"
                                 + (f": {tail}" if tail else ""))
         kind, value = answer
@@ -104,7 +125,8 @@ class _Worker:
             except (OSError, subprocess.TimeoutExpired):
                 self.process.kill()
                 self.process.wait()
-        self.log.close()
+        if self.log is not None:
+            self.log.close()
 
 
 def verify_in_workers(files, jobs, verify_one, error_result, verbose, render,
@@ -144,7 +166,7 @@ def verify_in_workers(files, jobs, verify_one, error_result, verbose, render,
                 results[index] = result
                 lock.notify_all()
 
-    workers = [_Worker() for _ in range(jobs)]
+    workers = [_Worker(verbose) for _ in range(jobs)]
     threads = [threading.Thread(target=drive, args=(w,), daemon=True) for w in workers]
     for thread in threads:
         thread.start()
@@ -163,24 +185,24 @@ def verify_in_workers(files, jobs, verify_one, error_result, verbose, render,
             worker.close()
 
 
-def _one_thread_each():
+def _one_thread_each(verbose):
     """The workers already run side by side: each keeps TensorFlow to one thread, as
     its thread pools otherwise spin on cores the other workers need (a small case's
     ops are too small to split anyway)."""
     from .keras_run import _import_keras
-    _import_keras()
+    _import_keras(verbose)
     import tensorflow as tf
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
-def main():
+def main(verbose=False):
     """A worker: verify each task's case file; answer with its Result."""
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)          # a library's prints go to stderr, never into the answers
     tasks = sys.stdin.buffer
     from .suite import verify_file
-    _one_thread_each()
+    _one_thread_each(verbose)
     while True:
         task = _receive(tasks)
         if task is None:   # the suite is done: leave now, as multiprocessing's workers do,
@@ -196,4 +218,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(verbose="--verbose" in sys.argv[1:]))

@@ -180,3 +180,39 @@ def test_a_report_drawn_in_a_worker_is_the_one_drawn_here_from_its_result(folder
                             force_terminal=True, highlight=False, soft_wrap=False,
                             emoji=False), result, look)
         assert here.getvalue() == result.rendered
+
+
+def test_workers_read_relative_paths_from_the_callers_folder(folder, tmp_path):
+    """A worker starts in the caller's folder: `verify some/case.yaml --jobs 2` run
+    anywhere finds its files (the package is found through PYTHONPATH, not the cwd)."""
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(folder, elsewhere / "cases")
+    done = subprocess.run([sys.executable, str(ROOT / "cli.py"), "verify", "--json",
+                           "--jobs", "2", "cases"], cwd=elsewhere, capture_output=True,
+                          text=True, timeout=600)
+    cases = json.loads(done.stdout)["cases"]
+    assert [c["file"] for c in cases] == sorted(c["file"] for c in cases)
+    assert all(c["file"].startswith("cases/") for c in cases)
+    statuses = {c["file"]: c["status"] for c in cases}
+    assert statuses["cases/fails.yaml"] == "fail"
+    assert statuses["cases/seed-article.yaml"] == "known-mistake"
+    assert not any("not found" in (c.get("error") or "") or "No such file" in
+                   (c.get("error") or "") for c in cases)
+
+
+def test_auto_jobs_keeps_to_the_free_memory():
+    assert parallel._memory_for(each=2 ** 60) == 0      # no machine holds an exabyte worker
+    assert parallel._memory_for() >= 1
+
+
+def test_verbose_lets_the_workers_tensorflow_lines_through(folder):
+    import os
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    lines = {}
+    for jobs in ("1", "2"):
+        done = subprocess.run([sys.executable, str(ROOT / "cli.py"), "verify", "--quiet",
+                               "--verbose", "--jobs", jobs, folder], env=env,
+                              capture_output=True, text=True, timeout=600)
+        lines[jobs] = done.stderr
+    assert "oneDNN" in lines["1"]          # what TensorFlow says at start-up on a CPU
+    assert lines["2"].count("oneDNN") >= 2  # once per worker
