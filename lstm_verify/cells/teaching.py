@@ -13,11 +13,10 @@ against its step).  The renderers read them; they never name a gate.
     Sum(...)  Product(...)  OneMinus(Q("z"))  Act("activation", Q("c"))
 """
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
-# The expression nodes are NamedTuples, not frozen dataclasses: the same immutable
-# values, made ~6x faster at import (calc and validate start in ~1.5x `import numpy`).
+# NamedTuples, not frozen dataclasses: the same immutable records, made ~6x faster at
+# import (every command imports the cells; calc must start in 1.5x `import numpy`).
 
 
 class Q(NamedTuple):
@@ -50,8 +49,7 @@ class Act(NamedTuple):
     arg: object
 
 
-@dataclass(frozen=True)
-class Update:
+class Update(NamedTuple):
     """A quantity a step computes from its gates (the LSTM's c and h, the GRU's h)."""
 
     name: str
@@ -65,8 +63,7 @@ class Update:
 INPUTS = (("h_prev", "h", "t-1", 10, 420, 550), ("x", "x", "t", 580, 420, 370))
 
 
-@dataclass(frozen=True)
-class Diagram:
+class Diagram(NamedTuple):
     """The cell drawn on the HTML page (SVG user units, 960 wide; the input strips below
     y = 420 make it as tall as they need)."""
 
@@ -81,8 +78,7 @@ class Diagram:
     inputs: tuple = INPUTS
 
 
-@dataclass(frozen=True)
-class Teaching:
+class Teaching(NamedTuple):
     """``activated``: the quantities a step gets as act(pre-activation), each a Gate
     (None: the cell's gates; a SimpleRNN's h).  ``pre_activation(block, case)``:
     z_block as an expression.  ``updates``: what follows from them, in order."""
@@ -97,8 +93,7 @@ class Teaching:
     extras: tuple = ()
 
 
-@dataclass(frozen=True)
-class BackwardLine:
+class BackwardLine(NamedTuple):
     """One equation of a cell's backward step as a walkthrough writes it.  ``formula``
     names the activations {act} and {rec}: "dh·o·{act}'(c)" (or is formula(case) -> str).
     ``numbers(v, n)`` writes it at one unit with the numbers put in: ``v`` maps each
@@ -112,8 +107,7 @@ class BackwardLine:
     numbers: object = None
 
 
-@dataclass(frozen=True)
-class Backward:
+class Backward(NamedTuple):
     """``lines``: BackwardLine in the order the backward step computes them; ``carry``:
     (state, formula) for the gradient sent to each state before the step; ``inputs``:
     the formula of dL/dx_t."""
