@@ -35,6 +35,18 @@ def median_seconds(func, repeats=REPEATS):
     return statistics.median(times)
 
 
+def side_by_side(*funcs, repeats=5):
+    """The median time of each function, measured in turns (a, b, a, b, ...), so a change
+    in the machine's load falls on both sides of a ratio alike."""
+    times = [[] for _ in funcs]
+    for _ in range(repeats):
+        for func, kept in zip(funcs, times):
+            start = time.perf_counter()
+            func()
+            kept.append(time.perf_counter() - start)
+    return [statistics.median(kept) for kept in times]
+
+
 def run_process(args):
     return lambda: subprocess.run(args, capture_output=True, check=False, env=ENV, cwd=ROOT)
 
@@ -151,17 +163,17 @@ def large_case(batch=32, steps=256, features=64, units=128, name="large", cell="
 def large(case):
     from lstm_verify import forward, keras_run
     keras = keras_run._import_keras()
-    ref = median_seconds(lambda: forward.run(case))
     layer = getattr(keras.layers, case.cell.keras_layer)(case.units, return_sequences=True,
                                                          return_state=True)
     x = case.inputs.astype("float32")
     layer(x)  # build and trace once
-    ker = median_seconds(lambda: layer(x))
     b, t, f = case.inputs.shape
     u, n = case.units, len(case.cell.blocks)
     a, w, r = np.ones((b, f)), case.kernel, case.recurrent_kernel
     h = np.ones((b, u))
-    per_step = median_seconds(lambda: [a @ w + h @ r for _ in range(t)])
+    forward.run(case)
+    ref, ker, per_step = side_by_side(lambda: forward.run(case), lambda: layer(x),
+                                      lambda: [a @ w + h @ r for _ in range(t)])
     flops = 2 * b * t * (f + u) * n * u
     print(f"{'numpy matmul rate on these shapes':<52} {flops / per_step / 1e9:9.1f} GFLOP/s")
     row(f"large: reference vs keras.layers.{case.cell.keras_layer} forward", ref, ker, 1.0)
