@@ -171,8 +171,9 @@ class _Built:
     calls (not stateful, no dropout)."""
 
     def __init__(self, keras, case, options, rnn_options):
-        self.keras, self.case, self.options, self.rnn_options = keras, case, options, \
-            rnn_options
+        # the shape only: holding the first case would keep its arrays for the cache's life
+        self.keras, self.options, self.rnn_options = keras, options, rnn_options
+        self.layer_name, self.input_dim = case.cell.keras_layer, case.input_dim
         self.log = _Log()
         cell = _recording_cell_class(keras, case.cell)(**options, log=self.log)
         self.recorded = keras.layers.RNN(cell, **rnn_options, dtype=case.dtype)
@@ -185,9 +186,9 @@ class _Built:
     def plain(self):
         """The real layer (keras.layers.LSTM, GRU, SimpleRNN) with the same options."""
         if self._plain is None:
-            self._plain = getattr(self.keras.layers, self.case.cell.keras_layer)(
+            self._plain = getattr(self.keras.layers, self.layer_name)(
                 **self.options, **self.rnn_options)
-            self._plain.build((None, None, self.case.input_dim))
+            self._plain.build((None, None, self.input_dim))
         return self._plain
 
 
