@@ -216,3 +216,17 @@ def test_verbose_lets_the_workers_tensorflow_lines_through(folder):
         lines[jobs] = done.stderr
     assert "oneDNN" in lines["1"]          # what TensorFlow says at start-up on a CPU
     assert lines["2"].count("oneDNN") >= 2  # once per worker
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_keras2_case_is_drawn_with_its_keras2_engine(tmp_path, jobs):
+    """A report drawn where its case was verified predates the engines run afterwards
+    (keras2 for a `keras: 2` case): such a case is drawn again, with its engine table."""
+    pytest.importorskip("tf_keras")
+    for n in range(2):
+        text = (CASES / "seed-article-corrected.yaml").read_text()
+        (tmp_path / f"k{n}.yaml").write_text("keras: 2\n" + text)
+    done = run_cli("verify", "--jobs", jobs, tmp_path)
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert done.stdout.count("engines vs the reference") == 2
+    assert done.stdout.count("Keras 2 (tf_keras") == 2
