@@ -129,10 +129,10 @@ class _Worker:
             self.log.close()
 
 
-def verify_in_workers(files, jobs, verify_one, error_result, verbose, render,
-                      load_options):
-    """Yield ``verify_one``'s Result for each file, in order, computed by ``jobs`` worker
-    processes; a file whose worker stopped gets ``error_result(path, message)``."""
+def verify_in_workers(files, jobs, verbose, render, load_options):
+    """Yield suite.verify_file's Result for each file, in order, computed by ``jobs`` worker
+    processes; a file whose worker stopped gets an error Result saying so."""
+    from .suite import error_result, verify_file
     results, lock = {}, threading.Condition()
     todo = iter(range(len(files)))
     state = {"alive": jobs, "stop": False, "bug": None}
@@ -145,7 +145,7 @@ def verify_in_workers(files, jobs, verify_one, error_result, verbose, render,
                 return
             path = files[index]
             try:
-                result = verify_one(path, render=render) if not isinstance(
+                result = verify_file(path, render=render) if not isinstance(
                     path, (str, Path)) else worker.verify((path, verbose, render,
                                                            load_options))
             except WorkerStopped as exc:

@@ -132,18 +132,19 @@ def verify_file(path, verbose=False, render=None, **load_options):
     any problem with the file as status 'error'; ``render(result)``, if given, is kept
     as the Result's ``rendered`` text."""
     if isinstance(path, CaseError):
-        result = _error(Path(path.file), str(path))
+        result = error_result(Path(path.file), str(path))
     else:
         try:
             result = verify_case(load_case(path, **load_options), verbose=verbose)
         except CaseError as exc:   # reading it, or found while running it: its verdict
-            result = _error(path, str(exc))
+            result = error_result(path, str(exc))
     if render is not None:
         result.rendered = render(result)
     return result
 
 
-def _error(path, message):
+def error_result(path, message):
+    """A Result of status 'error' for ``path``, saying ``message``."""
     path = Path(path)
     return Result(file=str(path), name=path.stem, status="error", error=message)
 
@@ -156,8 +157,7 @@ def verify_files(files, verbose=False, jobs=1, render=None, **load_options):
     jobs = min(jobs, len(files))
     if jobs > 1:
         from .parallel import verify_in_workers
-        yield from verify_in_workers(files, jobs, verify_file, _error, verbose, render,
-                                     load_options)
+        yield from verify_in_workers(files, jobs, verbose, render, load_options)
         return
     for path in files:
         yield verify_file(path, verbose=verbose, render=render, **load_options)
